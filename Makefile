@@ -1,0 +1,45 @@
+# The README's commands. Each creates .venv from requirements.txt when it is missing or stale.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+CHAPTERS = $(sort $(wildcard chapters/*.ipynb))
+export TQDM_DISABLE = 1
+
+.PHONY: help venv book test unit notebooks lint execute bench clean
+
+help:
+	@echo "make book      set up .venv and build the HTML book into _build/html"
+	@echo "make test      set up .venv and run every test: lint, unit tests, every chapter under nbval"
+	@echo "make execute   re-execute every chapter in place (after changing lib/); commit the result"
+	@echo "make bench     run the benchmarks and rewrite benchmarks/report.txt"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+book: venv
+	$(VENV)/bin/jupyter-book build . -W --keep-going
+
+test: lint unit notebooks
+
+lint: venv
+	$(VENV)/bin/ruff check lib tests benchmarks .ci
+
+unit: venv
+	$(PY) -m pytest tests
+
+notebooks: venv
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=900 \
+	    --nbval-sanitize-with .ci/nbval_sanitize.cfg -p no:cacheprovider $(CHAPTERS)
+
+execute: venv
+	$(PY) .ci/execute_notebooks.py $(CHAPTERS)
+
+bench: venv
+	$(PY) benchmarks/bench_optimizers.py
+
+clean:
+	rm -rf _build

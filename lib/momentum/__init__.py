@@ -1,0 +1,20 @@
+"""momentum: the library behind the book "When does Nesterov's momentum provably accelerate?".
+
+Importing it does no network access and writes no files. Submodules:
+
+- ``optimizers``: gd, heavy_ball, nesterov on flat vectors; torch_optimizer for nn.Module training
+- ``problems``: Quadratic, random_quadratic, lessard_counterexample
+- ``theory``: every rate and parameter formula the book states
+- ``plotting``: the book's figure style, loss bands, static sliders
+- ``widgets``: ipywidgets controls for live notebooks
+"""
+
+from . import optimizers, plotting, problems, theory  # noqa: F401
+from .optimizers import DivergenceWarning, Trajectory, gd, heavy_ball, nesterov, torch_optimizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "optimizers", "plotting", "problems", "theory",
+    "DivergenceWarning", "Trajectory", "gd", "heavy_ball", "nesterov", "torch_optimizer",
+]

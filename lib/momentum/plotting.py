@@ -1,0 +1,134 @@
+r"""One visual style for the whole book, and the figure types chapters share.
+
+* :func:`use_style` sets Matplotlib's defaults (modest dpi, so committed notebooks stay small).
+* :data:`COLORS`, :data:`LABELS`: one colour and one name per method, used everywhere.
+* :func:`bands`: mean :math:`\pm` std over trials on a log axis (computed on
+  :math:`\log_{10}` of the values, so the band is symmetric on the plot and never negative).
+* :func:`slider`: a figure the reader scrubs in the static HTML, with no kernel: a Matplotlib
+  animation rendered by ``to_jshtml``.
+* :func:`kappa_race`: the essay's picture, :math:`(1-1/\kappa)^k` against
+  :math:`(1-1/\sqrt\kappa)^k` with the iterations to reach a target marked.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import _validate, theory
+
+__all__ = ["COLORS", "LABELS", "use_style", "bands", "slider", "kappa_race", "MAX_FRAMES"]
+
+COLORS = {
+    "gd": "#2a9d8f",
+    "heavy_ball": "#e76f51",
+    "nesterov": "#6a4c93",
+    "theory": "#444444",
+    "x": "#264653",
+    "u": "#e9c46a",
+}
+LABELS = {"gd": "GD", "heavy_ball": "heavy ball", "nesterov": "Nesterov"}
+
+#: Most frames a :func:`slider` may embed (keeps a committed notebook small).
+MAX_FRAMES = 40
+
+STYLE = {
+    "figure.dpi": 80,
+    "savefig.dpi": 80,
+    "figure.figsize": (6.4, 3.8),
+    "figure.autolayout": True,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "image.cmap": "viridis",
+    "animation.embed_limit": 8.0,  # MB
+    "axes.prop_cycle": mpl.cycler(color=[COLORS["gd"], COLORS["heavy_ball"], COLORS["nesterov"],
+                                         "#f4a261", "#264653", "#8ab17d"]),
+}
+
+
+def use_style() -> None:
+    """Apply the book's Matplotlib style (call once at the top of a chapter)."""
+    mpl.rcParams.update(STYLE)
+
+
+def bands(ax, values, *, k=None, color=None, label=None, linestyle="-", alpha=0.25):
+    r"""Plot the mean of :math:`\log_{10}` ``values`` over trials with a :math:`\pm 1` std band,
+    on a log y-axis. ``values`` has shape ``(trials, steps)``; zeros and negatives are clipped to
+    the smallest positive float so that they show at the floor rather than vanish."""
+    v = np.asarray(_validate.as_numpy(values), dtype=float)
+    if v.ndim != 2:
+        raise ValueError(f"values must have shape (trials, steps), got {v.shape}")
+    _validate.finite("values", v)
+    logv = np.log10(np.clip(v, np.finfo(float).tiny, None))
+    mean, std = logv.mean(0), logv.std(0)
+    k = np.arange(v.shape[1]) if k is None else np.asarray(k)
+    ax.plot(k, 10**mean, color=color, label=label, linestyle=linestyle)
+    ax.fill_between(k, 10 ** (mean - std), 10 ** (mean + std), color=color, alpha=alpha, lw=0)
+    ax.set_yscale("log")
+    return ax
+
+
+def slider(draw: Callable, values: Sequence, *, figsize=(6.4, 3.8), interval: int = 500):
+    """A figure the reader scrubs in the built HTML (no kernel needed).
+
+    ``draw(fig, value)`` draws one frame on an empty figure; one frame is made per entry of
+    ``values`` (at most :data:`MAX_FRAMES`). Returns an ``IPython.display.HTML`` holding a
+    Matplotlib ``to_jshtml`` animation with a slider and play buttons. The figure is closed so
+    that the notebook does not show a stray static copy.
+    """
+    from IPython.display import HTML
+    from matplotlib.animation import FuncAnimation
+
+    values = list(values)
+    if not 1 <= len(values) <= MAX_FRAMES:
+        raise ValueError(f"values must have between 1 and {MAX_FRAMES} entries, got {len(values)}")
+    fig = plt.figure(figsize=figsize)
+
+    def frame(i):
+        fig.clear()
+        draw(fig, values[i])
+
+    anim = FuncAnimation(fig, frame, frames=len(values), interval=interval)
+    html = anim.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return HTML(html)
+
+
+def kappa_race(fig_or_ax, kappa: float, *, eps: float = 1e-2, k_max: int | None = None):
+    r"""The essay's kappa picture: :math:`(1-1/\kappa)^k` (GD) and :math:`(1-1/\sqrt\kappa)^k`
+    (Nesterov) on a log axis, the target :math:`\varepsilon` dashed, and a dot where each curve
+    first reaches it (:func:`momentum.theory.iterations_for`). Draws on an axes, or on a new axes
+    of a figure."""
+    _validate.kappa("kappa", kappa)
+    ax = fig_or_ax.add_subplot() if hasattr(fig_or_ax, "add_subplot") else fig_or_ax
+    rates = {"gd": theory.rate_gd(kappa), "nesterov": theory.rate_nesterov(kappa)}
+    hits = {m: theory.iterations_for(r, eps) for m, r in rates.items()} if kappa > 1 else \
+        {"gd": 0, "nesterov": 0}
+    k_max = k_max or max(2 * hits["gd"], 10)
+    k = np.arange(k_max + 1)
+    formula = {"gd": r"$(1-1/\kappa)^k$", "nesterov": r"$(1-1/\sqrt{\kappa})^k$"}
+    for m, r in rates.items():
+        ax.plot(k, r**k, color=COLORS[m], label=f"{LABELS[m]}: {formula[m]}")
+        ax.plot([hits[m]], [r ** hits[m]], "o", color=COLORS[m])
+        ax.annotate(f"k = {hits[m]}", (hits[m], r ** hits[m]), textcoords="offset points",
+                    xytext=(4, 6), color=COLORS[m], fontsize=9)
+    ax.axhline(eps, ls="--", color=COLORS["theory"], lw=1, label=rf"target $\varepsilon={eps:g}$")
+    ax.set_yscale("log")
+    ax.set_ylim(eps / 100, 1.5)
+    ax.set_xlim(0, k_max)
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel("error bound (relative)")
+    ax.set_title(rf"$\kappa = {kappa:g}$: GD needs {hits['gd'] / max(hits['nesterov'], 1):.1f}"
+                 r"$\times$ as many iterations")
+    ax.legend(loc="upper right")
+    return ax
