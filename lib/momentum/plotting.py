@@ -12,7 +12,7 @@ r"""One visual style for the whole book, and the figure types chapters share.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt

@@ -105,7 +105,8 @@ class Quadratic:
         return (x - _like(self.minimiser, x)) @ _like(self.matrix, x)
 
     def __repr__(self) -> str:
-        return f"Quadratic(dim={self.dim}, mu={self.mu:.4g}, L={self.L:.4g}, kappa={self.kappa:.4g})"
+        return (f"Quadratic(dim={self.dim}, mu={self.mu:.4g}, L={self.L:.4g}, "
+                f"kappa={self.kappa:.4g})")
 
 
 def random_quadratic(kappa: float, dim: int, seed: int = 0, *, L: float = 1.0) -> Quadratic:

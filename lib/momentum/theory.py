@@ -7,14 +7,12 @@ which :math:`\|x_k - x^\star\|` and :math:`\|\nabla f(x_k)\|` shrink per step as
 
 Chapter 1 (strongly convex quadratics):
 
-==============  ==============================  ==================================  =========================================
-method          :math:`\eta`                    :math:`\beta`                       rate :math:`\rho`
-==============  ==============================  ==================================  =========================================
-GD              :math:`1/L`                     --                                  :math:`1 - 1/\kappa`
-GD (optimal)    :math:`2/(L+\mu)`               --                                  :math:`(\kappa-1)/(\kappa+1)`
-heavy ball      :math:`4/(\sqrt L+\sqrt\mu)^2`  :math:`((\sqrt\kappa-1)/(\sqrt\kappa+1))^2`  :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`
-Nesterov        :math:`1/L`                     :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`    :math:`1 - 1/\sqrt\kappa`
-==============  ==============================  ==================================  =========================================
+* GD: :math:`\eta = 1/L`, rate :math:`1 - 1/\kappa`; with the optimal
+  :math:`\eta = 2/(L+\mu)`, rate :math:`(\kappa-1)/(\kappa+1)`.
+* Heavy ball: :math:`\eta = 4/(\sqrt L+\sqrt\mu)^2`,
+  :math:`\beta = ((\sqrt\kappa-1)/(\sqrt\kappa+1))^2`, rate :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`.
+* Nesterov: :math:`\eta = 1/L`, :math:`\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)`,
+  rate :math:`1 - 1/\sqrt\kappa`.
 
 Sources: Polyak (1964) and Polyak, *Introduction to Optimization* (1987, §3.2) for heavy ball;
 Nesterov, *Lectures on Convex Optimization* (2018, §2.2) for Nesterov; Lessard, Recht & Packard

@@ -7,7 +7,7 @@ two share one drawing function, so they always show the same picture.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 

@@ -1,0 +1,69 @@
+"""The book's figure helpers: style, bands, static sliders, live sliders."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from momentum import plotting, theory, widgets
+
+
+def test_use_style_sets_the_book_defaults():
+    plotting.use_style()
+    assert plt.rcParams["figure.dpi"] == plotting.STYLE["figure.dpi"]
+
+
+def test_bands_plots_geometric_mean_and_band():
+    fig, ax = plt.subplots()
+    v = np.array([[1.0, 1e-2, 1e-4], [1.0, 1e-4, 1e-8]])
+    plotting.bands(ax, v, color="k", label="x")
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), [1.0, 1e-3, 1e-6])
+    assert ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="values"):
+        plotting.bands(ax, np.ones(3))
+    with pytest.raises(ValueError, match="values"):
+        plotting.bands(ax, np.array([[1.0, np.nan]]))
+    plt.close(fig)
+
+
+def test_slider_makes_one_frame_per_value_and_closes_its_figure():
+    before = plt.get_fignums()
+    calls = []
+
+    def draw(fig, value):
+        calls.append(value)
+        fig.add_subplot().plot([0, 1], [0, value])
+
+    html = plotting.slider(draw, [1, 2, 3]).data
+    assert plt.get_fignums() == before
+    assert html.count("data:image/png;base64") == 3
+    assert {1, 2, 3} <= set(calls)
+    with pytest.raises(ValueError, match="values"):
+        plotting.slider(draw, range(plotting.MAX_FRAMES + 1))
+
+
+def test_kappa_race_marks_the_iterations_to_target():
+    fig, ax = plt.subplots()
+    plotting.kappa_race(ax, 100.0, eps=1e-2)
+    dots = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    ks = sorted(int(d.get_xdata()[0]) for d in dots)
+    expected = sorted([theory.iterations_for(theory.rate_gd(100.0), 1e-2),
+                       theory.iterations_for(theory.rate_nesterov(100.0), 1e-2)])
+    assert ks == expected
+    # the marked iteration is the first where the curve is at or below the target
+    for d in dots:
+        assert d.get_ydata()[0] <= 1e-2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="kappa"):
+        plotting.kappa_race(plt.figure(), 0.5)
+    plt.close("all")
+
+
+def test_live_slider_builds_an_interactive_widget():
+    w = widgets.kappa_slider((10, 100, 1000))
+    assert type(w).__name__ == "interactive"
+    slider = w.children[0]
+    assert [label for label, _ in slider.options] == ["10", "100", "1000"]
+    with pytest.raises(ValueError, match="values"):
+        widgets.live_slider(lambda fig, v: None, [])
+    plt.close("all")
