@@ -94,3 +94,24 @@ def test_heavy_ball_cycles_on_lessard_while_nesterov_converges():
     tn = optimizers.nesterov(f.grad, np.array([3.3]), eta=nag.eta, beta=nag.beta, steps=200,
                              loss=f.loss)
     assert tn.losses[-1] < 1e-20
+
+
+def test_quadratic_batch_equals_separate_problems():
+    qs = [problems.random_quadratic(k, 6, seed=i) for i, k in enumerate([3.0, 30.0, 300.0])]
+    batch = problems.QuadraticBatch(qs)
+    x = np.random.default_rng(0).standard_normal((3, 6))
+    for b, q in enumerate(qs):
+        np.testing.assert_allclose(batch.grad(x)[b], q.grad(x[b]), rtol=1e-13)
+        assert batch.loss(x)[b] == pytest.approx(q.loss(x[b]), rel=1e-13)
+    np.testing.assert_allclose(batch.kappa[:, 0], [3.0, 30.0, 300.0], rtol=1e-10)
+    eta = 1.0 / batch.L
+    traj = optimizers.gd(batch.grad, x, eta=eta, steps=20)
+    one = optimizers.gd(qs[2].grad, x[2], eta=float(eta[2, 0]), steps=20)
+    np.testing.assert_allclose(traj.x[:, 2], one.x, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(batch.grad(torch.tensor(x)).numpy(), batch.grad(x))
+    with pytest.raises(ValueError, match="dimension"):
+        problems.QuadraticBatch([qs[0], problems.Quadratic([1.0, 2.0])])
+    with pytest.raises(ValueError, match="shape"):
+        batch.grad(np.ones((2, 6)))
+    with pytest.raises(ValueError, match="empty"):
+        problems.QuadraticBatch([])

@@ -22,7 +22,9 @@ import torch
 
 from . import _validate
 
-__all__ = ["Quadratic", "random_quadratic", "lessard_counterexample", "LessardFunction"]
+__all__ = [
+    "Quadratic", "QuadraticBatch", "random_quadratic", "lessard_counterexample", "LessardFunction",
+]
 
 
 def _like(a: np.ndarray, x):
@@ -128,6 +130,49 @@ def random_quadratic(kappa: float, dim: int, seed: int = 0, *, L: float = 1.0) -
     lam = L * np.concatenate([[1.0 / kappa], inner, [1.0]])[:dim]
     Q = ortho_group.rvs(dim, random_state=rng) if dim > 1 else np.eye(1)
     return Quadratic(lam, basis=Q)
+
+
+class QuadraticBatch:
+    r"""Several quadratics of one dimension run as one batch: row :math:`b` of ``x`` (shape
+    ``(B, d)``) sees :math:`f_b(x) = \tfrac12 (x - x_b^\star)^\top A_b (x - x_b^\star)`.
+
+    ``mu``, ``L`` and ``kappa`` are arrays of shape ``(B, 1)``, so that a tuning computed from
+    them broadcasts against ``x`` in :mod:`momentum.optimizers` (one run sweeps every problem).
+    """
+
+    def __init__(self, quadratics):
+        quadratics = list(quadratics)
+        if not quadratics:
+            raise ValueError("quadratics must not be empty")
+        dims = {q.dim for q in quadratics}
+        if len(dims) != 1:
+            raise ValueError(f"quadratics must share one dimension, got dimensions {sorted(dims)}")
+        self.quadratics = quadratics
+        self.dim = dims.pop()
+        self.matrices = np.stack([q.matrix for q in quadratics])
+        self.minimisers = np.stack([q.minimiser for q in quadratics])
+        self.mu = np.array([[q.mu] for q in quadratics])
+        self.L = np.array([[q.L] for q in quadratics])
+        self.kappa = self.L / self.mu
+
+    def __len__(self) -> int:
+        return len(self.quadratics)
+
+    def _check(self, x):
+        if tuple(x.shape) != (len(self), self.dim):
+            raise ValueError(f"x must have shape {(len(self), self.dim)}, got {tuple(x.shape)}")
+
+    def grad(self, x):
+        r""":math:`\nabla f_b(x_b) = A_b (x_b - x_b^\star)` for every row :math:`b`."""
+        self._check(x)
+        lib = torch if isinstance(x, torch.Tensor) else np
+        r = x - _like(self.minimisers, x)
+        return lib.einsum("bij,bj->bi", _like(self.matrices, x), r)
+
+    def loss(self, x):
+        r""":math:`f_b(x_b)` for every row, shape ``(B,)``."""
+        r = x - _like(self.minimisers, x)
+        return 0.5 * (self.grad(x) * r).sum(-1)
 
 
 @dataclass(frozen=True)
