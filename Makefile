@@ -5,13 +5,16 @@ PY      = $(VENV)/bin/python
 CHAPTERS = $(sort $(wildcard chapters/*.ipynb))
 export TQDM_DISABLE = 1
 
-.PHONY: help venv book test unit notebooks lint execute bench clean
+.PHONY: help venv book test unit notebooks lint execute bench clean student browser colab-cells
 
 help:
 	@echo "make book      set up .venv and build the HTML book into _build/html"
 	@echo "make test      set up .venv and run every test: lint, unit tests, every chapter under nbval"
 	@echo "make execute   re-execute every chapter in place (after changing lib/); commit the result"
 	@echo "make bench     run the benchmarks and rewrite benchmarks/report.txt"
+	@echo "make student   the student edition: student/chapters/*.ipynb and student/_build/html, no solutions"
+	@echo "make browser   load every page of _build/html in headless Chromium; screenshots/ (after make book)"
+	@echo "make colab-cells  rewrite each chapter's Colab install cell from repository.url in _config.yml"
 
 venv: $(VENV)/.installed
 
@@ -41,5 +44,14 @@ execute: venv
 bench: venv
 	$(PY) benchmarks/bench_optimizers.py
 
+student: venv
+	$(PY) .ci/student_edition.py build
+
+browser: venv
+	$(PY) .ci/browser_check.py _build/html --screenshots screenshots
+
+colab-cells: venv
+	$(PY) .ci/student_edition.py sync-install-cells
+
 clean:
-	rm -rf _build
+	rm -rf _build student screenshots

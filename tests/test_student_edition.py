@@ -1,0 +1,152 @@
+"""The student edition (.ci/student_edition.py, `make student`): every solution is absent from
+the notebooks and from the HTML, the exercises stay, and the leak detector itself finds the
+solutions where they are (so a clean result means something)."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("student_edition", ROOT / ".ci/student_edition.py")
+se = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(se)
+
+CHAPTERS = se.chapters(ROOT)
+
+# Secrets that only solutions contain: each must vanish from the student edition.
+PROSE_SECRET = "the answer hides behind seven quiet purple elephants"
+GATED_SECRET = "a gated explanation mentions twelve orange submarines again"
+CODE_SECRET = "secret_value = 1234567 * 89"
+NESTED_SECRET = "nested_fence_line = 'inside a four backtick solution'"
+
+
+def synthetic_chapter():
+    """A chapter that uses every form the book's convention allows."""
+    return new_notebook(cells=[
+        new_code_cell(se.install_cell_source("https://example.org/fork"),
+                      metadata={"tags": ["remove-cell"]}),
+        new_markdown_cell("# Synthetic chapter\n\nSome narrative that stays.\n\n"
+                          "```{exercise} Prose exercise\n:label: ex-syn-prose\n\n"
+                          "Explain something.\n```"),
+        new_markdown_cell(f"```{{solution}} ex-syn-prose\n:label: sol-syn-prose\n"
+                          f":class: dropdown\n\nWell, {PROSE_SECRET}.\n```"),
+        new_markdown_cell("````{exercise} Fenced exercise\n:label: ex-syn-fenced\n\n"
+                          "```python\nkept_exercise_code = 1\n```\n````\n\n"
+                          f"````{{solution}} ex-syn-fenced\n:label: sol-syn-fenced\n\n"
+                          f"```python\n{NESTED_SECRET}\n```\n````\n\nText after it stays."),
+        new_markdown_cell("```{exercise} Code exercise\n:label: ex-syn-code\n\nCompute it.\n```\n\n"
+                          "```{solution-start} ex-syn-code\n:label: sol-syn-code\n"
+                          f":class: dropdown\n```\n\n{GATED_SECRET}."),
+        new_code_cell(f"{CODE_SECRET}\nprint(secret_value)"),
+        new_markdown_cell(f"Still inside: {PROSE_SECRET.replace('seven', 'eight')}.\n\n"
+                          "```{solution-end}\n```\n\nThe narrative goes on here."),
+        new_code_cell("kept = 2 + 2\nprint(kept)"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"},
+                 "language_info": {"name": "python"}})
+
+
+def test_strip_removes_every_form_and_keeps_the_rest():
+    nb = synthetic_chapter()
+    student, removed = se.strip_solutions(nb)
+    assert removed == 3
+    text = se.notebook_text(student)
+    for secret in (PROSE_SECRET, GATED_SECRET, CODE_SECRET, NESTED_SECRET, "eight quiet"):
+        assert secret not in text
+    assert "solution" not in text
+    for kept in ("Some narrative that stays.", "{exercise} Prose exercise", "kept_exercise_code",
+                 "Text after it stays.", "{exercise} Code exercise",
+                 "The narrative goes on here.", "kept = 2 + 2"):
+        assert kept in text
+    assert se.is_install_cell(student.cells[0])
+    # the code solution leaves an empty answer cell where it was, before the narrative resumes
+    answer = [c for c in student.cells if "student-answer" in c.metadata.get("tags", [])]
+    assert [c.source for c in answer] == ["# Exercise ex-syn-code: your code here\n"]
+    order = [c.source[:20] for c in student.cells]
+    assert order.index(answer[0].source[:20]) < order.index("The narrative goes o")
+    ids = [c.get("id") for c in student.cells]
+    assert len(set(ids)) == len(ids)
+    nbformat.validate(student)
+    assert nb.cells[2].source.startswith("```{solution}")  # the input is not modified
+
+
+@pytest.mark.parametrize("source, match", [
+    ("```{solution-start} ex-a\n:label: sol-a\n```\nno end", "no {solution-end}"),
+    ("```{solution-end}\n```", "without {solution-start}"),
+    ("```{solution} ex-a\nnever closed", "unclosed"),
+])
+def test_malformed_solutions_are_refused_not_leaked(source, match):
+    with pytest.raises(ValueError, match=match):
+        se.strip_solutions(new_notebook(cells=[new_markdown_cell(source)]))
+
+
+def test_leak_detector_finds_solutions_where_they_are():
+    nb = synthetic_chapter()
+    snippets = se.solution_snippets(nb)
+    phrases, code = snippets
+    assert CODE_SECRET in code and NESTED_SECRET not in code  # the nested one is prose-side
+    leaks = se.find_leaks(snippets, se.notebook_text(nb))
+    assert any("purple elephants" in leak for leak in leaks)
+    assert any("orange submarines" in leak for leak in leaks)
+    assert CODE_SECRET in leaks
+    assert se.find_leaks(snippets, se.notebook_text(se.strip_solutions(nb)[0])) == []
+
+
+@pytest.mark.skipif(not CHAPTERS, reason="no chapter exists yet")
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_every_chapter_strips_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    student, removed = se.strip_solutions(nb)
+    exercises = [c for c in nb.cells if c.cell_type == "markdown" and "{exercise}" in c.source]
+    assert len(exercises) >= 3, "each chapter ends with at least 3 exercises"
+    assert removed >= len(exercises), "every exercise has a solution"
+    assert se.notebook_text(student).count("{exercise}") == se.notebook_text(nb).count("{exercise}")
+    snippets = se.solution_snippets(nb)
+    assert se.find_leaks(snippets, se.notebook_text(nb)), "the detector sees the solutions"
+    assert se.find_leaks(snippets, se.notebook_text(student)) == []
+    assert "sol-" not in se.notebook_text(student).replace("sol-ch", "SOL")  # no label survives
+    assert "{solution" not in se.notebook_text(student)
+
+
+def _mini_book(tmp_path: Path) -> Path:
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    shutil.copy(ROOT / "references.bib", book / "references.bib")
+    (book / "intro.md").write_text("# Mini book\n\nA front page.\n")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                   "  - file: chapters/synthetic\n")
+    nbformat.write(synthetic_chapter(), book / "chapters" / "synthetic.ipynb")
+    return book
+
+
+def test_slow_student_html_has_no_solution_and_instructor_html_has_all(tmp_path):
+    """Builds the synthetic chapter twice with Sphinx (-W): the student edition through the
+    script, the instructor edition as `make book` does. (`make student` runs the same build,
+    with the same leak check, over the whole book.)"""
+    book = _mini_book(tmp_path)
+    out = tmp_path / "student"
+    assert se.main(["build", "--root", str(book), "--toc", str(book / "_toc.yml"),
+                    "--out", str(out)]) == 0
+    page = out / "_build/html/chapters/synthetic.html"
+    student_text = se.html_text(page.read_text())
+    assert "Code exercise" in student_text and "The narrative goes on here" in student_text
+    assert 'class="solution' not in page.read_text()
+    snippets = se.solution_snippets(nbformat.read(book / "chapters/synthetic.ipynb", 4))
+    assert se.find_leaks(snippets, student_text) == []
+    assert "(student edition)" in (out / "_build/html/index.html").read_text() or \
+        "(student edition)" in (out / "_build/html/intro.html").read_text()
+
+    se.build_html(book)  # the instructor edition: the normal build, solutions in dropdowns
+    instructor = (book / "_build/html/chapters/synthetic.html").read_text()
+    assert 'class="solution' in instructor
+    leaks = se.find_leaks(snippets, se.html_text(instructor))
+    assert CODE_SECRET in leaks
+    assert any("purple elephants" in leak for leak in leaks)
+    assert any("orange submarines" in leak for leak in leaks)
