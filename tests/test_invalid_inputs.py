@@ -211,13 +211,7 @@ CASES += [
 
 #: Known library issues, reported to the lead: the test fails strictly once they are fixed, so
 #: that the entry is then removed from here.
-KNOWN_ISSUES = {
-    "rate_on_spectrum-eigenvalues-nan":
-        "theory.rate_on_spectrum passes NaN eigenvalues on to spectral_radius, whose message "
-        "names its own parameter 'lam' instead of 'eigenvalues'",
-    "Quadratic-eigenvalues-empty":
-        "problems.Quadratic([]) builds an empty default basis first and blames 'basis'",
-}
+KNOWN_ISSUES: dict[str, str] = {}
 PARAMS = [pytest.param(*case, id=case[0], marks=pytest.mark.xfail(
     strict=True, reason=KNOWN_ISSUES[case[0]])) if case[0] in KNOWN_ISSUES
     else pytest.param(*case, id=case[0]) for case in CASES]

@@ -54,8 +54,8 @@ class Quadratic:
             lam, Q = np.linalg.eigh(A)
         else:
             lam = np.asarray(_validate.as_numpy(eigenvalues), dtype=float)
-            if lam.ndim != 1:
-                raise ValueError(f"eigenvalues must be a 1-D array, got shape {lam.shape}")
+            if lam.ndim != 1 or lam.size == 0:
+                raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
             Q = np.eye(len(lam)) if basis is None else np.asarray(basis, dtype=float)
             _validate.finite("basis", Q)
             if Q.shape != (len(lam), len(lam)):
