@@ -181,7 +181,170 @@ def rate_on_spectrum(method: str, eigenvalues, eta, beta=0.0):
     lam = np.asarray(eigenvalues, dtype=float)
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
+    _validate.finite("eigenvalues", lam)
     eta = np.asarray(eta, dtype=float)[..., None]
     beta = np.asarray(beta, dtype=float)[..., None]
     out = np.max(spectral_radius(method, lam, eta, beta), axis=-1)
     return out if out.ndim else float(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 2: the partition model, Theorems 6 and 7 of Liao & Kyrillidis (2024)
+# --------------------------------------------------------------------------------------------
+#
+# Under assumptions A1-A6 (mu-strongly convex and L1-smooth in the nice block x, kappa = L1/mu),
+# with a constant c in (0, 1] that the step size exposes:
+#
+# * Theorem 6 (GD): eta = c / L1, f(x_k, u_k) - f* <= (1 - c/(4 kappa))^k (f(x_0, u_0) - f*);
+# * Theorem 7 (Nesterov): eta = c / L1, beta = (4 sqrt(kappa) - sqrt(c)) / (4 sqrt(kappa)
+#   + 7 sqrt(c)), f(x_k, u_k) - f* <= 2 (1 - c/(4 sqrt(kappa)))^k (f(x_0, u_0) - f*),
+#   when G1 and G2 are small enough (theorem7_bounds).
+#
+# These are bounds on the LOSS gap; on a quadratic the loss contracts like the square of the
+# spectral radius, so 1 - 1/kappa (distance) corresponds to about 1 - 2/kappa (loss).
+
+
+def _check_c(c) -> None:
+    _validate.positive("c", c)
+    if not np.all(np.asarray(c, dtype=float) <= 1):
+        raise ValueError(f"c must lie in (0, 1], got {c!r}")
+
+
+def theorem7_beta(kappa, c=1.0):
+    r"""Theorem 7's momentum, :math:`\beta = (4\sqrt\kappa - \sqrt c)/(4\sqrt\kappa + 7\sqrt c)`
+    (Liao & Kyrillidis 2024, Thm 7), :math:`c \in (0, 1]`. Broadcasts over arrays."""
+    _validate.kappa("kappa", kappa)
+    _check_c(c)
+    s, r = np.sqrt(np.asarray(kappa, dtype=float)), np.sqrt(np.asarray(c, dtype=float))
+    out = (4 * s - r) / (4 * s + 7 * r)
+    return out if out.ndim else float(out)
+
+
+def rate_theorem7(kappa, c=1.0):
+    r"""Theorem 7's guaranteed loss contraction for Nesterov on the partition model,
+    :math:`1 - c/(4\sqrt\kappa)` (Liao & Kyrillidis 2024, Thm 7)."""
+    _validate.kappa("kappa", kappa)
+    _check_c(c)
+    out = 1.0 - np.asarray(c, dtype=float) / (4 * np.sqrt(np.asarray(kappa, dtype=float)))
+    return out if out.ndim else float(out)
+
+
+def rate_theorem6(kappa, c=1.0):
+    r"""Theorem 6's guaranteed loss contraction for GD on the partition model,
+    :math:`1 - c/(4\kappa)` (Liao & Kyrillidis 2024, Thm 6)."""
+    _validate.kappa("kappa", kappa)
+    _check_c(c)
+    out = 1.0 - np.asarray(c, dtype=float) / (4 * np.asarray(kappa, dtype=float))
+    return out if out.ndim else float(out)
+
+
+def theorem7_tuning(mu: float, L1: float, c: float = 1.0) -> Tuning:
+    r"""Nesterov on the partition model (Liao & Kyrillidis 2024, Thm 7): :math:`\eta = c/L_1`,
+    :math:`\beta =` :func:`theorem7_beta`, loss rate :math:`1 - c/(4\sqrt\kappa)`."""
+    _validate.mu_L(mu, L1)
+    _check_c(c)
+    k = L1 / mu
+    return Tuning(c / L1, theorem7_beta(k, c), rate_theorem7(k, c))
+
+
+def theorem6_tuning(mu: float, L1: float, c: float = 1.0) -> Tuning:
+    r"""GD on the partition model (Liao & Kyrillidis 2024, Thm 6): :math:`\eta = c/L_1`, loss
+    rate :math:`1 - c/(4\kappa)`."""
+    _validate.mu_L(mu, L1)
+    _check_c(c)
+    return Tuning(c / L1, 0.0, rate_theorem6(L1 / mu, c))
+
+
+def theorem7_bounds(mu, L2, kappa, beta, *, constant: float = 1.0):
+    r"""The right-hand sides of Theorem 7's conditions on :math:`G_1, G_2`, as the authors'
+    essay states them (Liao & Kyrillidis 2024, Thm 7; :math:`\lesssim` read as
+    :math:`\le` up to the absolute constant :math:`C` = ``constant``):
+
+    .. math::
+        G_1^4 \le \frac{\mu^2}{C L_2 (L_2+1)^2}\Big(\frac{1-\beta}{1+\beta}\Big)^3, \qquad
+        G_1^2 G_2^2 \le \frac{\mu^3}{C L_2 (L_2+1)\sqrt\kappa}\Big(\frac{1-\beta}{1+\beta}\Big)^2.
+
+    Returns the two bounds ``(bound_G1^4, bound_G1^2 G2^2)``."""
+    _validate.positive("mu", mu)
+    _validate.positive("L2", L2)
+    _validate.kappa("kappa", kappa)
+    _validate.momentum("beta", beta)
+    _validate.positive("constant", constant)
+    q = (1.0 - beta) / (1.0 + beta)
+    b1 = mu**2 / (constant * L2 * (L2 + 1.0) ** 2) * q**3
+    b2 = mu**3 / (constant * L2 * (L2 + 1.0) * math.sqrt(kappa)) * q**2
+    return float(b1), float(b2)
+
+
+__all__ += [
+    "theorem7_beta", "rate_theorem7", "rate_theorem6", "theorem7_tuning", "theorem6_tuning",
+    "theorem7_bounds",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 4: heavy ball against Nesterov on a two-layer ReLU network, through high-resolution
+# ODEs (Liu, Tao, Li, Zhan, Wang & Pan, IJCAI 2023; Shi, Du, Jordan & Su 2021).
+# Here a rate rho means the training loss obeys l(t) <= C exp(-rho sqrt(lambda_0 / 2) t) in the
+# ODE time t = k sqrt(s), s the step size.
+# --------------------------------------------------------------------------------------------
+
+
+def rho_hb() -> float:
+    r"""Heavy ball's rate exponent in Liu et al. (2023), Theorem 1:
+    :math:`\ell(t) \le \frac{6\hat\ell(0)}{\lambda_0} e^{-(2-\sqrt2)\sqrt{\lambda_0/2}\,t}`,
+    so :math:`\rho_{HB} = 2 - \sqrt 2 \approx 0.586`."""
+    return 2.0 - math.sqrt(2.0)
+
+
+def rho_nag(alpha):
+    r"""Nesterov's rate exponent in Liu et al. (2023), Theorem 2:
+    :math:`\rho^*_{NAG}(\alpha) = \tfrac12\big(4 + 3\alpha - \sqrt{8 + 16\alpha + 9\alpha^2}\big)`,
+    with :math:`\alpha = \sqrt{2\lambda_0 s}/4 \in (0, 1/2]` for :math:`0 < s \le 1/\lambda_m`
+    (:func:`nag_alpha`). :math:`\rho^*_{NAG}(0) = 2 - \sqrt 2` and
+    :math:`\rho^*_{NAG}(1/2) = (11 - \sqrt{73})/4` (eq. (30)). ``alpha`` in [0, 1/2], scalar or
+    array."""
+    _validate.finite("alpha", alpha)
+    a = np.asarray(alpha, dtype=float)
+    if np.any((a < 0) | (a > 0.5)):
+        raise ValueError(f"alpha must lie in [0, 1/2], got {alpha!r}")
+    out = 0.5 * (4.0 + 3.0 * a - np.sqrt(8.0 + 16.0 * a + 9.0 * a * a))
+    return out if out.ndim else float(out)
+
+
+def nag_alpha(lambda_0, s):
+    r""":math:`\alpha = \sqrt{2\lambda_0 s}/4`, the argument of :func:`rho_nag`
+    (Liu et al. 2023, Theorem 2); :math:`\lambda_0 = \lambda_{\min}(H^\infty)`, :math:`s` the
+    step size."""
+    _validate.positive("lambda_0", lambda_0)
+    _validate.positive("s", s)
+    out = np.sqrt(2.0 * np.asarray(lambda_0, dtype=float) * np.asarray(s, dtype=float)) / 4.0
+    return out if out.ndim else float(out)
+
+
+def rho_without_correction(phi):
+    r"""The rate the Lyapunov argument of Liu et al. (2023, after Remark 3) gives for a given
+    Young's-inequality weight :math:`\phi > 0` once Nesterov's gradient-correction term is
+    dropped: :math:`\min\{2/(3+2\phi),\ 4/(2+1/\phi),\ 4/(1+\phi)\}`. Its maximum over
+    :math:`\phi`, at :math:`\phi = (\sqrt2 - 1)/2`, is :math:`2 - \sqrt2` = :func:`rho_hb`."""
+    _validate.positive("phi", phi)
+    p = np.asarray(phi, dtype=float)
+    out = np.minimum(np.minimum(2.0 / (3.0 + 2.0 * p), 4.0 / (2.0 + 1.0 / p)), 4.0 / (1.0 + p))
+    return out if out.ndim else float(out)
+
+
+def high_resolution_beta(mu, s):
+    r"""The momentum that ties a step size :math:`s` to the high-resolution ODEs of Shi et al.
+    (2021, §1.1): :math:`\beta = (1 - \sqrt{\mu s})/(1 + \sqrt{\mu s})`. With it, heavy ball
+    and Nesterov (NAG-SC) with step :math:`s` follow their ODEs at the times
+    :math:`t_k = k\sqrt s`; Liu et al. (2023) take :math:`\mu = \lambda_0/2`."""
+    _validate.positive("mu", mu)
+    _validate.positive("s", s)
+    r = np.sqrt(np.asarray(mu, dtype=float) * np.asarray(s, dtype=float))
+    if np.any(r >= 1):
+        raise ValueError(f"mu * s must be < 1 for a momentum in [0, 1), got mu={mu!r}, s={s!r}")
+    out = (1.0 - r) / (1.0 + r)
+    return out if out.ndim else float(out)
+
+
+__all__ += ["rho_hb", "rho_nag", "nag_alpha", "rho_without_correction", "high_resolution_beta"]
