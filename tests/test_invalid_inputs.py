@@ -226,8 +226,9 @@ def report_inputs_tried(request):
         with capture.global_and_fixture_disabled():
             reporter.write_line(
                 f"\nhypothesis: {sum(TRIED.values())} invalid inputs tried over {len(TRIED)} "
-                f"cases (fewest {min(TRIED.values())}); each a ValueError naming its parameter, "
-                f"except the {len(KNOWN_ISSUES)} known issues marked xfail")
+                f"cases (fewest {min(TRIED.values())}); each a ValueError naming its parameter"
+                + (f", except the {len(KNOWN_ISSUES)} known issues marked xfail"
+                   if KNOWN_ISSUES else ""))
 
 
 @pytest.mark.parametrize("case_id, param, strategy, call", PARAMS)
