@@ -7,14 +7,15 @@ Importing it does no network access and writes no files. Submodules:
 - ``theory``: every rate and parameter formula the book states
 - ``plotting``: the book's figure style, loss bands, static sliders
 - ``widgets``: ipywidgets controls for live notebooks
+- ``check``: automatic feedback on the exercises that ask for code
 """
 
-from . import optimizers, plotting, problems, theory  # noqa: F401
+from . import check, optimizers, plotting, problems, theory  # noqa: F401
 from .optimizers import DivergenceWarning, Trajectory, gd, heavy_ball, nesterov, torch_optimizer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "optimizers", "plotting", "problems", "theory",
+    "check", "optimizers", "plotting", "problems", "theory",
     "DivergenceWarning", "Trajectory", "gd", "heavy_ball", "nesterov", "torch_optimizer",
 ]

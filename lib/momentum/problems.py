@@ -55,7 +55,8 @@ class Quadratic:
         else:
             lam = np.asarray(_validate.as_numpy(eigenvalues), dtype=float)
             if lam.ndim != 1 or lam.size == 0:
-                raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
+                raise ValueError(
+                    f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
             Q = np.eye(len(lam)) if basis is None else np.asarray(basis, dtype=float)
             _validate.finite("basis", Q)
             if Q.shape != (len(lam), len(lam)):
