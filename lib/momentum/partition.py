@@ -261,13 +261,18 @@ class AdditiveModel:
     def minimiser_x(self, u):
         r""":math:`x^\star(u) = \arg\min_x f(x, u)`, the least-squares solution of
         :math:`A_1 x = y - \sigma(A_2 u)` (``torch.linalg.lstsq``); with :math:`A_1` square and
-        invertible, :math:`A_1^{-1}(y - \sigma(A_2 u))` and :math:`f(x^\star(u), u) = 0`."""
+        invertible, :math:`A_1^{-1}(y - \sigma(A_2 u))` (``torch.linalg.solve``) and
+        :math:`f(x^\star(u), u) = 0`. ``u`` may carry leading axes (many u's, one solve)."""
         if u.shape[-1] != self.d2:
             raise ValueError(f"u must have last axis of length d2 = {self.d2}")
         rhs = self.y - self.sigma(self._mv(self.A2, u))
-        A1 = self.A1.expand(*rhs.shape[:-1], self.n, self.d1) if rhs.ndim > 1 else self.A1
-        return torch.linalg.lstsq(A1, rhs.unsqueeze(-1), driver="gelsd"
-                                  if A1.device.type == "cpu" else None).solution.squeeze(-1)
+        if self.A1.ndim == 2:  # one matrix, many right-hand sides: one solve
+            flat = rhs.reshape(-1, self.n).T
+            sol = torch.linalg.lstsq(self.A1, flat).solution if self.n != self.d1 else \
+                torch.linalg.solve(self.A1, flat)
+            return sol.T.reshape(*rhs.shape[:-1], self.d1)
+        A1 = self.A1.expand(*rhs.shape[:-1], self.n, self.d1)
+        return torch.linalg.lstsq(A1, rhs.unsqueeze(-1)).solution.squeeze(-1)
 
     # -- closed-form constants -------------------------------------------------------------
     def singular_values(self):
