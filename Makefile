@@ -43,6 +43,7 @@ execute: venv
 
 bench: venv
 	$(PY) benchmarks/bench_optimizers.py
+	$(PY) benchmarks/bench_partition.py
 
 student: venv
 	$(PY) .ci/student_edition.py build

@@ -2,7 +2,6 @@
 measured by estimate_constants against the closed forms, batched trials against single runs,
 Lemmas 8 and 9 on sampled points, and Theorem 7's conditions."""
 
-import math
 import warnings
 
 import numpy as np
@@ -132,7 +131,7 @@ def test_estimate_constants_bracketed_by_local_and_closed_forms(model):
     assert (est.mu, est.L1) == pytest.approx((c.mu, c.L1), rel=1e-8)
     # without a model, L2 and G1 are unknown, G2 still measured
     bare = partition.estimate_constants(model.loss, x, u, radius=0.5, samples=2)
-    assert bare.L2 is None and math.isnan(bare.G1) and bare.G2 > 0
+    assert bare.L2 is None and bare.G1 is None and bare.G2 > 0
 
 
 def test_estimate_constants_large_path_agrees_with_dense(model):
@@ -216,7 +215,7 @@ def test_check_theorem7_flips_at_the_additive_threshold(model):
     assert "G1^2 G2^2" in text and "NO" in text
     # a beta that is not the theorem's fails its row; unknown constants give None
     assert partition.check_theorem7(c, 0.5).rows[0][3] is False
-    bare = partition.PartitionConstants(c.mu, c.L1, None, float("nan"), c.G2)
+    bare = partition.PartitionConstants(c.mu, c.L1, None, None, c.G2)
     assert partition.check_theorem7(bare, beta).holds is None
 
 

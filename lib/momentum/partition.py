@@ -79,14 +79,15 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable, float]] = {
 class PartitionConstants:
     r"""The constants of the partition model (assumptions A1-A5 of Liao & Kyrillidis 2024).
 
-    ``mu`` (A1), ``L1`` (A2), ``L2`` (A3; ``None`` when the outer loss is unknown), ``G1`` (A4),
-    ``G2`` (A5), and :attr:`kappa` :math:`= L_1/\mu`. ``source`` says where they come from.
+    ``mu`` (A1), ``L1`` (A2), ``L2`` (A3; ``None`` when the outer loss is unknown), ``G1`` (A4;
+    ``None`` when the model h is unknown), ``G2`` (A5), and :attr:`kappa` :math:`= L_1/\mu`.
+    ``source`` says where they come from.
     """
 
     mu: float
     L1: float
     L2: float | None
-    G1: float
+    G1: float | None
     G2: float
     source: str = field(default="closed form", compare=False)
 
@@ -96,7 +97,7 @@ class PartitionConstants:
         return self.L1 / self.mu
 
     def as_dict(self) -> dict:
-        """The five constants and kappa, as plain floats (L2 may be None)."""
+        """The five constants and kappa, as plain floats (L2 and G1 may be None)."""
         return {"mu": self.mu, "L1": self.L1, "L2": self.L2, "G1": self.G1, "G2": self.G2,
                 "kappa": self.kappa}
 
@@ -430,7 +431,7 @@ def estimate_constants(loss: Callable, x, u, *, model: Callable | None = None,
     * :math:`L_2` (A3): ``None`` without a model. With a model: the largest eigenvalue of the
       Hessian of ``outer`` at :math:`h` when ``outer`` (g) is given, else 1, the constant of the
       MSE :math:`g(h) = \tfrac12\|h - y\|^2` whose Hessian is the identity.
-    * :math:`G_1` (A4, needs ``model``; ``nan`` without one) and :math:`G_2` (A5): Lipschitz
+    * :math:`G_1` (A4, needs ``model``; ``None`` without one) and :math:`G_2` (A5): Lipschitz
       constants in :math:`u` of :math:`h(x, \cdot)` and of :math:`\nabla_x f(x, \cdot)`. Each is
       the largest of (i) the spectral norm of the Jacobian in :math:`u` (of :math:`h`, or the
       mixed block :math:`\nabla^2_{ux} f`) at the sampled points, computed exactly with
@@ -497,7 +498,7 @@ def estimate_constants(loss: Callable, x, u, *, model: Callable | None = None,
 
     grad_x = func.grad(loss, argnums=0)
     G2 = lipschitz(lambda xx, uu: grad_x(xx, uu))
-    G1 = lipschitz(model) if model is not None else float("nan")
+    G1 = lipschitz(model) if model is not None else None
     return PartitionConstants(mu=mu, L1=L1, L2=L2, G1=G1, G2=G2,
                               source=f"estimated, radius {radius:g}, {samples} samples")
 
@@ -570,7 +571,7 @@ def check_theorem7(constants: PartitionConstants, beta: float, c: float = 1.0, *
     beta_thm = theory.theorem7_beta(k, c)
     rows = [("beta = Theorem 7's beta", beta, beta_thm, bool(abs(beta - beta_thm) <= 1e-9),
              None)]
-    known = constants.L2 is not None and not math.isnan(constants.G1)
+    known = constants.L2 is not None and constants.G1 is not None
     if known:
         b1, b2 = theory.theorem7_bounds(constants.mu, constants.L2, k, beta, constant=constant)
         lhs1 = constants.G1 ** 4
