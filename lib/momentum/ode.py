@@ -1,0 +1,260 @@
+r"""High-resolution ODEs of heavy ball and Nesterov (Shi, Du, Jordan & Su 2021), in weight space
+and in the residual space of a two-layer ReLU network (Liu, Tao, Li, Zhan, Wang & Pan 2023).
+
+With step size :math:`s`, strong-convexity parameter :math:`\mu` and the momentum
+:math:`\beta = (1-\sqrt{\mu s})/(1+\sqrt{\mu s})` (:func:`momentum.theory.high_resolution_beta`),
+the iterates :math:`x_k` of heavy ball and of Nesterov (NAG-SC) stay close, for small
+:math:`s`, to :math:`X(t_k)`, :math:`t_k = k\sqrt s`, where (Shi et al. 2021, §1.1; Liu et al.
+2023, eqs. (12) and (14) with :math:`\alpha = \mu`)
+
+.. math::
+    \text{HB:}\quad & \ddot X + 2\sqrt\mu\,\dot X + (1+\sqrt{\mu s})\,\nabla\ell(X) = 0, \\
+    \text{NAG:}\quad & \ddot X + 2\sqrt\mu\,\dot X + \sqrt s\,\nabla^2\ell(X)\,\dot X
+        + (1+\sqrt{\mu s})\,\nabla\ell(X) = 0 .
+
+The term :math:`\sqrt s\,\nabla^2\ell\,\dot X` is the continuous trace of Nesterov's gradient
+correction. For the two-layer ReLU network, multiplying by :math:`\partial f/\partial w_r` and
+summing over neurons turns them into ODEs for the residual :math:`\Delta = f - y`
+(Liu et al. 2023, eqs. (25)-(27), :math:`\mu = \lambda_0/2`):
+
+.. math::
+    \ddot\Delta + \sqrt{2\lambda_0}\,\dot\Delta\;[+\,\sqrt s\,H\dot\Delta]
+        + \Big(1 + \sqrt{\tfrac{\lambda_0 s}{2}}\Big) H \Delta = 0 ,
+
+which is linear when the NTK Gram matrix :math:`H` is held fixed (the infinite-width limit),
+and then splits into one damped oscillator per eigenvalue :math:`\lambda` of :math:`H`
+(:func:`modal_solution`). Every solver returns an :class:`ODESolution`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.integrate import solve_ivp
+
+from . import _validate
+
+__all__ = [
+    "ODESolution",
+    "coefficients",
+    "residual_ode",
+    "residual_ode_exact",
+    "modal_solution",
+    "modal_decay_rate",
+    "weight_ode",
+    "shi_initial_velocity",
+]
+
+METHODS = ("heavy_ball", "nesterov")
+
+
+@dataclass
+class ODESolution:
+    r"""A solved ODE: times ``t`` (shape ``(T,)``), positions ``z`` (``(T, p)``: the residual
+    :math:`\Delta(t)` or the flat weights :math:`W(t)`), velocities ``v`` (``(T, p)``, or
+    ``None`` for the closed form), and ``success`` (the solver's flag)."""
+
+    method: str
+    t: np.ndarray
+    z: np.ndarray
+    v: np.ndarray | None
+    success: bool = True
+
+
+def coefficients(method: str, *, s: float, mu: float) -> tuple[float, float, float]:
+    r"""The three coefficients :math:`(b, c, g)` of
+    :math:`\ddot X + b\,\dot X + c\,\nabla^2\ell\,\dot X + g\,\nabla\ell = 0`:
+    :math:`b = 2\sqrt\mu`, :math:`g = 1 + \sqrt{\mu s}`, and :math:`c = \sqrt s` for Nesterov,
+    :math:`0` for heavy ball (Shi et al. 2021, §1.1)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    _validate.positive("s", s)
+    _validate.positive("mu", mu)
+    c = math.sqrt(s) if method == "nesterov" else 0.0
+    return 2.0 * math.sqrt(mu), c, 1.0 + math.sqrt(mu * s)
+
+
+def _times(t) -> np.ndarray:
+    t = np.asarray(t, dtype=float)
+    _validate.finite("t", t)
+    if t.ndim != 1 or t[0] < 0 or np.any(np.diff(t) <= 0):
+        raise ValueError("t must be a 1-D increasing array of times >= 0")
+    return t
+
+
+def _matrix(H) -> np.ndarray:
+    H = np.asarray(_validate.as_numpy(H), dtype=float)
+    if H.ndim != 2 or H.shape[0] != H.shape[1]:
+        raise ValueError(f"H must be a square matrix, got shape {H.shape}")
+    _validate.finite("H", H)
+    if not np.allclose(H, H.T, atol=1e-10 * max(1.0, np.abs(H).max())):
+        raise ValueError("H must be symmetric")
+    return H
+
+
+def _vector(name: str, value, n: int) -> np.ndarray:
+    v = np.asarray(_validate.as_numpy(value), dtype=float)
+    if v.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {v.shape}")
+    _validate.finite(name, v)
+    return v
+
+
+def residual_ode(H, delta0, t, *, s: float, mu: float, method: str, v0=None,
+                 rtol: float = 1e-9, atol: float = 1e-12) -> ODESolution:
+    r"""Solve the residual ODE with a fixed Gram matrix :math:`H` numerically
+    (``scipy.integrate.solve_ivp``, DOP853) as a first-order system in
+    :math:`(\Delta, \dot\Delta)`:
+
+    .. math::
+        \ddot\Delta + 2\sqrt\mu\,\dot\Delta + c\,H\dot\Delta + (1 + \sqrt{\mu s})\,H\Delta = 0,
+        \qquad c = \sqrt s \text{ (NAG) or } 0 \text{ (HB)},
+
+    Liu et al. (2023), eqs. (26)-(27) with :math:`\mu = \lambda_0/2`. ``delta0`` is
+    :math:`\Delta(0)`, ``v0`` is :math:`\dot\Delta(0)` (default 0, as in the paper's Lemmas 4
+    and 6), ``t`` the increasing output times.
+    """
+    H = _matrix(H)
+    n = H.shape[0]
+    d0 = _vector("delta0", delta0, n)
+    v0 = np.zeros(n) if v0 is None else _vector("v0", v0, n)
+    t = _times(t)
+    b, c, g = coefficients(method, s=s, mu=mu)
+
+    def rhs(_, state):
+        d, v = state[:n], state[n:]
+        return np.concatenate([v, -b * v - c * (H @ v) - g * (H @ d)])
+
+    sol = solve_ivp(rhs, (t[0], t[-1]), np.concatenate([d0, v0]), t_eval=t, method="DOP853",
+                    rtol=rtol, atol=atol)
+    return ODESolution(method, sol.t, sol.y[:n].T, sol.y[n:].T, bool(sol.success))
+
+
+def _roots(lam, *, s, mu, method):
+    b, c, g = coefficients(method, s=s, mu=mu)
+    lam = np.asarray(lam, dtype=float)
+    gamma = b + c * lam                       # damping of the mode
+    omega2 = g * lam                          # stiffness of the mode
+    q = np.sqrt((gamma * gamma / 4.0 - omega2).astype(complex))
+    return gamma, q
+
+
+def modal_solution(lam, t, *, s: float, mu: float, method: str, delta0=1.0, v0=0.0):
+    r"""The exact solution of one eigenmode :math:`\delta` of the residual ODE with fixed
+    :math:`H` (eigenvalue :math:`\lambda`):
+
+    .. math::
+        \ddot\delta + \gamma\,\dot\delta + \omega^2 \delta = 0, \qquad
+        \gamma = 2\sqrt\mu + c\lambda, \quad \omega^2 = (1+\sqrt{\mu s})\,\lambda,
+
+    .. math::
+        \delta(t) = e^{-\gamma t/2}\Big[\delta_0 \cosh(qt)
+        + \big(\dot\delta_0 + \tfrac{\gamma}{2}\delta_0\big)\frac{\sinh(qt)}{q}\Big],
+        \qquad q = \sqrt{\gamma^2/4 - \omega^2} \in \mathbb C,
+
+    which is :math:`\cos`/:math:`\sin` for an underdamped mode (:math:`q` imaginary) and
+    :math:`\delta_0 + (\dot\delta_0 + \gamma\delta_0/2)\,t` times :math:`e^{-\gamma t/2}` for a
+    critically damped one (:math:`q = 0`). ``lam``, ``delta0`` and ``v0`` broadcast against
+    each other; the result has shape ``lam.shape + t.shape``.
+    """
+    _validate.finite("lam", lam)
+    _validate.finite("delta0", delta0)
+    _validate.finite("v0", v0)
+    t = _times(t)
+    gamma, q = _roots(lam, s=s, mu=mu, method=method)
+    d0 = np.asarray(delta0, dtype=float)
+    v0 = np.asarray(v0, dtype=float)
+    gamma, q, d0, v0 = (a[..., None] for a in np.broadcast_arrays(gamma, q, d0, v0))
+    r1, r2 = -gamma / 2 + q, -gamma / 2 - q   # e^{-gt/2} cosh(qt) = (e^{r1 t} + e^{r2 t}) / 2
+    e1, e2 = np.exp(r1 * t), np.exp(r2 * t)
+    qt = q * t
+    small = np.abs(qt) < 1e-4
+    q_safe = np.where(q == 0, 1.0, q)
+    sinh_over_q = np.where(small, t * np.exp(-gamma * t / 2) * (1 + qt * qt / 6),
+                           (e1 - e2) / (2 * q_safe))
+    out = d0 * (e1 + e2) / 2 + (v0 + gamma * d0 / 2) * sinh_over_q
+    return np.real(out)
+
+
+def modal_decay_rate(lam, *, s: float, mu: float, method: str):
+    r"""The rate at which eigenmode :math:`\lambda` of the residual decays,
+    :math:`|\delta(t)| \sim e^{-r t}`: :math:`r = \gamma/2 - \operatorname{Re} q` with
+    :math:`\gamma` and :math:`q` of :func:`modal_solution`. For an underdamped mode
+    :math:`r = \gamma/2`: :math:`\sqrt\mu` for heavy ball whatever :math:`\lambda`, but
+    :math:`\sqrt\mu + \sqrt s\,\lambda/2` for Nesterov, whose gradient correction damps the
+    high-frequency modes harder."""
+    _validate.finite("lam", lam)
+    gamma, q = _roots(lam, s=s, mu=mu, method=method)
+    out = gamma / 2 - np.real(q)
+    return out if np.ndim(out) else float(out)
+
+
+def residual_ode_exact(H, delta0, t, *, s: float, mu: float, method: str,
+                       v0=None) -> ODESolution:
+    r"""The residual ODE with fixed :math:`H = Q\,\mathrm{diag}(\lambda)\,Q^\top` solved in
+    closed form: each coordinate of :math:`Q^\top\Delta` is an independent mode
+    (:func:`modal_solution`) and :math:`\Delta(t) = Q\,\delta(t)`."""
+    H = _matrix(H)
+    n = H.shape[0]
+    d0 = _vector("delta0", delta0, n)
+    v0 = np.zeros(n) if v0 is None else _vector("v0", v0, n)
+    lam, Q = np.linalg.eigh(H)
+    modes = modal_solution(lam, t, s=s, mu=mu, method=method, delta0=Q.T @ d0, v0=Q.T @ v0)
+    return ODESolution(method, _times(t), (Q @ modes).T, None, True)
+
+
+def shi_initial_velocity(grad0, *, s: float, mu: float):
+    r"""The initial velocity Shi et al. (2021, §1.1) attach to both high-resolution ODEs,
+    :math:`\dot X(0) = -2\sqrt s\,\nabla\ell(x_0)/(1 + \sqrt{\mu s})`, so that the ODE tracks
+    the iterates started from :math:`x_0` (with :math:`x_1 = x_0 - s\nabla\ell(x_0)`)."""
+    _validate.positive("s", s)
+    _validate.positive("mu", mu)
+    _validate.finite("grad0", grad0)
+    return -2.0 * math.sqrt(s) * grad0 / (1.0 + math.sqrt(mu * s))
+
+
+def weight_ode(loss: Callable, w0, t, *, s: float, mu: float, method: str, v0=None,
+               rtol: float = 1e-7, atol: float = 1e-9) -> ODESolution:
+    r"""Solve the weight-space high-resolution ODE of heavy ball or Nesterov,
+
+    .. math::
+        \ddot W + 2\sqrt\mu\,\dot W + c\,\nabla^2\ell(W)\,\dot W
+        + (1 + \sqrt{\mu s})\,\nabla\ell(W) = 0,
+
+    Liu et al. (2023), eqs. (12) and (14) with :math:`\alpha = \mu`, for ``loss`` a function of
+    a flat float64 tensor of shape ``(p,)`` returning a scalar. The gradient comes from
+    ``torch.func.grad`` and Nesterov's Hessian-vector product :math:`\nabla^2\ell(W)\dot W`
+    from ``torch.func.jvp`` of that gradient (for a ReLU network autograd gives the
+    almost-everywhere Hessian, Liu et al. eq. (22)). Integrated with ``solve_ivp`` (RK45).
+    """
+    if not callable(loss):
+        raise ValueError(f"loss must be callable, got {type(loss).__name__}")
+    w0 = torch.as_tensor(w0, dtype=torch.float64).detach().reshape(-1)
+    _validate.finite("w0", w0)
+    p = w0.numel()
+    v0 = torch.zeros(p, dtype=torch.float64) if v0 is None else \
+        torch.as_tensor(v0, dtype=torch.float64).reshape(-1)
+    if v0.numel() != p:
+        raise ValueError(f"v0 must have {p} entries like w0, got {v0.numel()}")
+    _validate.finite("v0", v0)
+    t = _times(t)
+    b, c, g = coefficients(method, s=s, mu=mu)
+    grad = torch.func.grad(loss)
+
+    def rhs(_, state):
+        w = torch.from_numpy(state[:p])
+        v = torch.from_numpy(state[p:])
+        if c:
+            gw, hv = torch.func.jvp(grad, (w,), (v,))
+            acc = -b * v - c * hv - g * gw
+        else:
+            acc = -b * v - g * grad(w)
+        return np.concatenate([state[p:], acc.detach().numpy()])
+
+    state0 = np.concatenate([w0.numpy(), v0.numpy()])
+    sol = solve_ivp(rhs, (t[0], t[-1]), state0, t_eval=t, method="RK45", rtol=rtol, atol=atol)
+    return ODESolution(method, sol.t, sol.y[:p].T, sol.y[p:].T, bool(sol.success))
