@@ -21,7 +21,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from momentum import check, optimizers, plotting, problems, theory, widgets
+from momentum import check, data, networks, ode, optimizers, plotting, problems, theory, widgets
 
 TRIED: Counter = Counter()
 
@@ -75,6 +75,11 @@ RUNNERS = {
     "nesterov": lambda **kw: optimizers.nesterov(
         **{"grad": Q.grad, "x0": X0, "eta": 0.5, "beta": 0.5, "steps": 3, **kw}),
 }
+
+TWO_LAYER = networks.TwoLayerReLU(4, 3)
+DEEP = networks.DeepReLU([3, 4, 1])
+XU = torch.eye(3, dtype=torch.float64)
+YU = torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)
 
 
 def _draw(fig, value):
@@ -206,6 +211,89 @@ CASES += [
      lambda v: check.heavy_ball_step(lambda *a: a[0], trials=v)),
     ("check.nesterov_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: check.nesterov_step(v)),
+    # networks: the two-layer ReLU network (Chapter 4) and the deep ReLU network (Chapter 3)
+    ("TwoLayerReLU-m", "m", NOT_POSITIVE_INT, lambda v: networks.TwoLayerReLU(v, 3)),
+    ("TwoLayerReLU-seeds", "seeds", st.sampled_from([[], (), "a", 1.5, [0, 1.5]]),
+     lambda v: networks.TwoLayerReLU(4, 3, seeds=v)),
+    ("arccos_kernel-X-nan", "X", vector_with_nonfinite(6),
+     lambda v: networks.arccos_kernel(torch.as_tensor(v).reshape(2, 3))),
+    ("arccos_kernel-X-not-unit", "X", st.floats(1.01, 10.0),
+     lambda v: networks.arccos_kernel(torch.eye(3, dtype=torch.float64) * v)),
+    ("ntk_gram-X-shape", "X", st.integers(1, 5).filter(lambda n: n != 3),
+     lambda v: networks.ntk_gram(TWO_LAYER, torch.ones(2, v, dtype=torch.float64))),
+    ("ntk_gram-method", "method", st.text(max_size=8).filter(
+        lambda s: s not in ("closed", "autograd")),
+     lambda v: networks.ntk_gram(TWO_LAYER, XU, method=v)),
+    ("ntk_constants-H-nan", "H", vector_with_nonfinite(4),
+     lambda v: networks.ntk_constants(torch.as_tensor(v).reshape(2, 2))),
+    ("ntk_constants-H-not-positive-definite", "H", st.floats(-10.0, 0.0),
+     lambda v: networks.ntk_constants(torch.diag(torch.tensor([1.0, v], dtype=torch.float64)))),
+    ("max_distance-W0", "W0", vector_with_nonfinite(12),
+     lambda v: networks.max_distance(TWO_LAYER, torch.as_tensor(v).reshape(4, 3))),
+    ("train_two_layer-eta", "eta", NOT_POSITIVE,
+     lambda v: networks.train_two_layer(networks.TwoLayerReLU(4, 3), XU, YU, method="nesterov",
+                                        eta=v, beta=0.9, steps=2)),
+    ("train_two_layer-beta", "beta", NOT_MOMENTUM,
+     lambda v: networks.train_two_layer(networks.TwoLayerReLU(4, 3), XU, YU, method="heavy_ball",
+                                        eta=0.1, beta=v, steps=2)),
+    ("train_two_layer-steps", "steps", NOT_POSITIVE_INT,
+     lambda v: networks.train_two_layer(networks.TwoLayerReLU(4, 3), XU, YU, method="gd",
+                                        eta=0.1, beta=0.0, steps=v)),
+    ("DeepReLU-widths", "widths", NOT_POSITIVE_INT,
+     lambda v: networks.DeepReLU([3, v, 1])),
+    ("partition_sizes-model", "model", st.sampled_from([None, 1, "net"]),
+     lambda v: networks.partition_sizes(v)),
+    ("partition-model", "model", st.sampled_from([None, 1, "net"]),
+     lambda v: networks.partition(v)),
+    ("set_partition-x", "x", vector_with_nonfinite(4),
+     lambda v: networks.set_partition(DEEP, torch.as_tensor(v), networks.partition(DEEP)[1])),
+    ("partition_functions-Y", "Y", vector_with_nonfinite(3),
+     lambda v: networks.partition_functions(DEEP, XU, v)),
+    ("feature_spectrum-X", "X", vector_with_nonfinite(9),
+     lambda v: networks.feature_spectrum(DEEP, torch.as_tensor(v).reshape(3, 3))),
+    ("deep_relu_constants-X", "X", vector_with_nonfinite(9),
+     lambda v: networks.deep_relu_constants(DEEP, torch.as_tensor(v).reshape(3, 3))),
+    ("width_requirement-n", "n", NOT_POSITIVE_INT, lambda v: networks.width_requirement(v, 3)),
+    ("train_deep_relu-eta", "eta", NOT_POSITIVE,
+     lambda v: networks.train_deep_relu(networks.DeepReLU([3, 4, 1]), XU, YU, method="gd",
+                                        eta=v, steps=2)),
+    ("train_deep_relu-beta", "beta", NOT_MOMENTUM,
+     lambda v: networks.train_deep_relu(networks.DeepReLU([3, 4, 1]), XU, YU,
+                                        method="nesterov", eta=0.01, beta=v, steps=2)),
+    # ode: the high-resolution ODEs (Chapter 4)
+    ("coefficients-s", "s", NOT_POSITIVE,
+     lambda v: ode.coefficients("nesterov", s=v, mu=0.1)),
+    ("coefficients-method", "method", st.text(max_size=8).filter(
+        lambda s: s not in ("heavy_ball", "nesterov")),
+     lambda v: ode.coefficients(v, s=0.01, mu=0.1)),
+    ("residual_ode-mu", "mu", NOT_POSITIVE,
+     lambda v: ode.residual_ode(np.eye(2), np.ones(2), [0.0, 1.0], s=0.01, mu=v,
+                                method="heavy_ball")),
+    ("residual_ode-delta0", "delta0", vector_with_nonfinite(2),
+     lambda v: ode.residual_ode(np.eye(2), v, [0.0, 1.0], s=0.01, mu=0.1, method="nesterov")),
+    ("residual_ode-H-shape", "H", st.integers(1, 4),
+     lambda v: ode.residual_ode(np.ones((v, v + 1)), np.ones(v), [0.0, 1.0], s=0.01, mu=0.1,
+                                method="nesterov")),
+    ("residual_ode_exact-delta0", "delta0", st.integers(1, 4).filter(lambda n: n != 2),
+     lambda v: ode.residual_ode_exact(np.eye(2), np.ones(v), [0.0, 1.0], s=0.01, mu=0.1,
+                                      method="nesterov")),
+    ("modal_solution-lam", "lam", vector_with_nonfinite(),
+     lambda v: ode.modal_solution(v, [0.0, 1.0], s=0.01, mu=0.1, method="nesterov")),
+    ("modal_solution-t", "t", vector_with_nonfinite(),
+     lambda v: ode.modal_solution(1.0, v, s=0.01, mu=0.1, method="heavy_ball")),
+    ("modal_decay_rate-s", "s", NOT_POSITIVE,
+     lambda v: ode.modal_decay_rate(1.0, s=v, mu=0.1, method="nesterov")),
+    ("shi_initial_velocity-s", "s", NOT_POSITIVE,
+     lambda v: ode.shi_initial_velocity(np.ones(2), s=v, mu=0.1)),
+    ("iterate_initial_velocity-s", "s", NOT_POSITIVE,
+     lambda v: ode.iterate_initial_velocity(np.ones(2), s=v)),
+    ("weight_ode-w0", "w0", vector_with_nonfinite(2),
+     lambda v: ode.weight_ode(lambda w: (w ** 2).sum(), v, [0.0, 1.0], s=0.01, mu=0.1,
+                              method="nesterov")),
+    # data (Chapter 4): only the offline digits, so that nothing is downloaded
+    ("two_class-n", "n", NOT_POSITIVE_INT, lambda v: data.two_class("digits", n=v)),
+    ("two_class-name", "name", st.text(max_size=8).filter(lambda s: s not in data.DATASETS),
+     lambda v: data.two_class(v)),
 ]
 
 
@@ -254,10 +342,13 @@ def test_the_table_covers_every_public_function_of_the_core_modules():
     no_invalid_input = {"use_style", "Trajectory", "DivergenceWarning", "CheckResult",
                         "Tuning", "LessardFunction", "lessard_counterexample", "kappa_slider"}
     missing = []
-    for mod in (optimizers, problems, plotting, widgets, check):
+    no_invalid_input |= {"NTKConstants", "TrainRecord", "DeepReLUPartition", "DeepReLUConstants",
+                         "DeepReLURecord", "ODESolution", "DataUnavailableError",
+                         "default_cache_dir"}
+    for mod in (optimizers, problems, plotting, widgets, check, networks, ode, data):
         for name in mod.__all__:
             obj = getattr(mod, name)
-            if callable(obj) and name not in no_invalid_input and name not in covered:
+            if callable(obj) and name not in no_invalid_input and f"{name}-" not in covered:
                 missing.append(f"{mod.__name__}.{name}")
     core_theory = ["gd_tuning", "heavy_ball_tuning", "nesterov_tuning", "tuning", "rate_gd",
                    "rate_heavy_ball", "rate_nesterov", "iterations_for", "iteration_matrix",

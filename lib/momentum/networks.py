@@ -31,7 +31,12 @@ import warnings  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-from .optimizers import DIVERGENCE_FACTOR, DivergenceWarning, torch_optimizer  # noqa: E402
+from .optimizers import (  # noqa: E402
+    DIVERGENCE_FACTOR,
+    METHODS,
+    DivergenceWarning,
+    torch_optimizer,
+)
 
 
 def _inputs(X, name: str = "X") -> torch.Tensor:
@@ -69,7 +74,8 @@ class TwoLayerReLU(nn.Module):
         _validate.positive_int("m", m)
         _validate.positive_int("d", d)
         single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
-        seed_list = [int(seeds)] if single else list(seeds)
+        seed_list = [int(seeds)] if single else \
+            (list(seeds) if isinstance(seeds, Sequence) and not isinstance(seeds, str) else [])
         if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
                                     for s in seed_list):
             raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
@@ -84,7 +90,8 @@ class TwoLayerReLU(nn.Module):
         self.register_buffer("a", a[0] if single else a)
 
     def forward(self, X) -> torch.Tensor:
-        X = torch.as_tensor(X, dtype=self.W.dtype)  # no finiteness check: runs under torch.func
+        # no finiteness check: runs under torch.func
+        X = torch.as_tensor(X, dtype=self.W.dtype, device=self.W.device)
         if X.ndim != 2 or X.shape[1] != self.d:
             raise ValueError(f"X must have d = {self.d} columns, got shape {tuple(X.shape)}")
         pre = self.W @ X.T                                           # (..., m, n)
@@ -93,7 +100,7 @@ class TwoLayerReLU(nn.Module):
     def loss(self, X, y) -> torch.Tensor:
         r""":math:`\ell(W) = \tfrac12 \sum_i (f(x_i) - y_i)^2`; shape ``()``, or ``(B,)`` for a
         stack."""
-        y = torch.as_tensor(y, dtype=self.W.dtype)
+        y = torch.as_tensor(y, dtype=self.W.dtype, device=self.W.device)
         return 0.5 * ((self(X) - y) ** 2).sum(-1)
 
     def flat_loss(self, X, y):
@@ -102,8 +109,8 @@ class TwoLayerReLU(nn.Module):
         :mod:`momentum.optimizers`, :func:`momentum.ode.weight_ode` and ``torch.func``)."""
         if self.batched:
             raise ValueError("flat_loss takes a single network (seeds an int)")
-        X = _inputs(X).to(self.W.dtype)
-        y = torch.as_tensor(y, dtype=self.W.dtype)
+        X = _inputs(X).to(self.W)
+        y = torch.as_tensor(y, dtype=self.W.dtype, device=self.W.device)
         shape = (self.m, self.d)
 
         def loss(w):
@@ -114,7 +121,9 @@ class TwoLayerReLU(nn.Module):
 
     def activation_pattern(self, X) -> torch.Tensor:
         r"""The indicators :math:`\mathbb 1\{w_r^\top x_i \ge 0\}`, shape ``(..., m, n)``."""
-        X = _inputs(X).to(self.W.dtype)
+        X = _inputs(X).to(self.W)
+        if X.shape[1] != self.d:
+            raise ValueError(f"X must have d = {self.d} columns, got shape {tuple(X.shape)}")
         return (self.W.detach() @ X.T >= 0).to(self.W.dtype)
 
 
@@ -134,7 +143,7 @@ def ntk_gram(model: TwoLayerReLU, X, *, method: str = "closed") -> torch.Tensor:
     ``torch.func.jacrev`` and forms :math:`J J^\top` (one network; it differs from the closed
     form only where some :math:`w_r^\top x_i = 0` exactly, a null event).
     """
-    X = _inputs(X).to(model.W.dtype)
+    X = _inputs(X).to(model.W)
     if method == "closed":
         S = model.activation_pattern(X)                              # (..., m, n)
         return (X @ X.T) * (S.transpose(-1, -2) @ S) / model.m
@@ -209,6 +218,12 @@ def max_distance(model: TwoLayerReLU, W0) -> torch.Tensor:
     r""":math:`\max_r \|w_r - w_r(0)\|_2`, the largest distance any neuron has moved from its
     initialisation (Liu et al. 2023, Lemmas 4 and 6 bound it by :math:`O(1/\sqrt m)`); shape
     ``()`` or ``(B,)``."""
+    W0 = torch.as_tensor(W0, dtype=model.W.dtype)
+    if W0.shape != model.W.shape:
+        raise ValueError(f"W0 must have the shape of model.W, {tuple(model.W.shape)}, got "
+                         f"{tuple(W0.shape)}")
+    _validate.finite("W0", W0)
+    W0 = W0.to(model.W.device)
     return torch.linalg.vector_norm(model.W.detach() - W0, dim=-1).amax(-1)
 
 
@@ -246,8 +261,8 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
     if not isinstance(model, TwoLayerReLU):
         raise ValueError(f"model must be a TwoLayerReLU, got {type(model).__name__}")
     _validate.positive_int("steps", steps)
-    X = _inputs(X).to(model.W.dtype)
-    y = torch.as_tensor(y, dtype=model.W.dtype)
+    X = _inputs(X).to(model.W)
+    y = torch.as_tensor(y, dtype=model.W.dtype, device=model.W.device)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
     opt = torch_optimizer(method, [model.W], eta=eta, beta=beta)
@@ -331,6 +346,9 @@ class DeepReLU(nn.Module):
         for i, w in enumerate(widths):
             _validate.positive_int(f"widths[{i}]", w)
         single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
+        if not single and not isinstance(seeds, (list, tuple, range, np.ndarray)):
+            raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got "
+                             f"{seeds!r}")
         seed_list = [int(seeds)] if single else list(seeds)
         if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
                                     for s in seed_list):
@@ -567,7 +585,8 @@ def deep_relu_constants(model: DeepReLU, X) -> DeepReLUConstants:
     alpha, smax = s[..., -1], s[..., 0]
     if torch.any(alpha <= 1e-12 * smax):
         raise ValueError("the penultimate features are rank-deficient (alpha_0 = 0): A1 fails "
-                         "even on the row space; are two inputs equal?")
+                         "even on the row space; are two inputs equal, or is the network too "
+                         "narrow (dead units, d_{Lambda-1} near n)?")
     L1 = smax ** 2
     out = [v.numpy() if v.ndim else float(v) for v in (alpha, smax, L1, alpha ** 2 / 2,
                                                       2 * L1 / alpha ** 2, L1 / alpha ** 2)]
@@ -638,10 +657,15 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     :math:`x_{k} = p_k + \beta\eta\, b_{k-1}` (:math:`b_{-1} = 0`), since
     :math:`y_k = x_k + \beta(x_k - x_{k-1})` and :math:`x_k - x_{k-1} = -\eta b_{k-1}`. For GD
     and heavy ball :math:`x_k = p_k`. The loss of a stack is the sum over networks, so each
-    network follows its own gradient. ``track_features=False`` skips the singular values
-    (``alphas``, ``drift`` and ``dx_null`` are then NaN).
+    network follows its own gradient; the record stops for the whole stack at the first step
+    where one network diverges. A layer with ``requires_grad=False`` is held fixed (with the
+    hidden layers frozen, training is least squares in :math:`W_\Lambda` on fixed features,
+    the reference problem of condition number ``kappa_x``). ``track_features=False`` skips the
+    singular values (``alphas``, ``drift`` and ``dx_null`` are then NaN).
     """
     _check_deep(model)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _validate.positive_int("steps", steps)
     X = model._X(X)
     Y = model.targets(Y, X.shape[0])
@@ -661,11 +685,10 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
             out.append(p.detach().clone() if buf is None else p.detach() + beta * eta * buf)
         return out
 
-    def spectrum(ws):
+    def spectrum(F):
         if not track_features:
             nan = torch.full(_batch_shape(model), float("nan"), dtype=F0.dtype)
             return nan, nan, None
-        F = _deep_forward(ws, X, penultimate=True)
         _, S, Vh = torch.linalg.svd(F, full_matrices=False)
         return S[..., -1], torch.linalg.matrix_norm(F - F0, ord=2), Vh
 
@@ -675,13 +698,14 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     for k in range(steps + 1):
         ws = book_iterate()
         with torch.no_grad():
-            lv = (0.5 * ((_deep_forward(ws, X) - Y) ** 2).sum((-2, -1))).numpy()
+            F = _deep_forward(ws, X, penultimate=True)
+            lv = (0.5 * ((F @ ws[-1] - Y) ** 2).sum((-2, -1))).numpy()
         if not np.all(np.isfinite(lv)) or (losses and np.any(lv > DIVERGENCE_FACTOR * losses[0])):
             diverged = True
             warnings.warn(f"{method} diverged at step {k} (eta={eta:g}, beta={beta:g}); the "
                           f"record stops at step {k - 1}", DivergenceWarning, stacklevel=2)
             break
-        alpha, drift, Vh = spectrum(ws)
+        alpha, drift, Vh = spectrum(F)
         if prev is not None:
             p_ws, p_Vh = prev
             dW = ws[-1] - p_ws[-1]

@@ -47,6 +47,7 @@ __all__ = [
     "modal_decay_rate",
     "weight_ode",
     "shi_initial_velocity",
+    "iterate_initial_velocity",
 ]
 
 METHODS = ("heavy_ball", "nesterov")
@@ -209,12 +210,33 @@ def residual_ode_exact(H, delta0, t, *, s: float, mu: float, method: str,
 
 def shi_initial_velocity(grad0, *, s: float, mu: float):
     r"""The initial velocity Shi et al. (2021, §1.1) attach to both high-resolution ODEs,
-    :math:`\dot X(0) = -2\sqrt s\,\nabla\ell(x_0)/(1 + \sqrt{\mu s})`, so that the ODE tracks
-    the iterates started from :math:`x_0` (with :math:`x_1 = x_0 - s\nabla\ell(x_0)`)."""
+    :math:`\dot X(0) = -2\sqrt s\,\nabla\ell(x_0)/(1 + \sqrt{\mu s})`, matched to their
+    discrete methods, whose first step is :math:`x_1 = x_0 - 2s\nabla\ell(x_0)/(1+\sqrt{\mu s})`.
+    For the iterates of this book (:math:`x_{-1} = x_0`, so :math:`x_1 = x_0 - s\nabla\ell(x_0)`)
+    use :func:`iterate_initial_velocity`."""
     _validate.positive("s", s)
     _validate.positive("mu", mu)
     _validate.finite("grad0", grad0)
     return -2.0 * math.sqrt(s) * grad0 / (1.0 + math.sqrt(mu * s))
+
+
+def iterate_initial_velocity(grad0, *, s: float):
+    r"""The initial velocity under which both high-resolution ODEs track, to :math:`O(s)`, the
+    iterates of the book's heavy ball and Nesterov started as in Liu et al. (2023), eqs.
+    (4)-(5), with :math:`x_{-1} = x_0`, whose first step is :math:`x_1 = x_0 - s\nabla\ell(x_0)`:
+
+    .. math::
+        \dot X(0) = -\tfrac12 \sqrt s\,\nabla\ell(x_0).
+
+    Reason: :math:`(x_1 - x_0)/\sqrt s = -\sqrt s\,\nabla\ell(x_0)` is a central difference,
+    :math:`\dot X(\sqrt s/2) + O(s) = \dot X(0) + \tfrac{\sqrt s}{2}\ddot X(0) + O(s)`, and
+    :math:`\ddot X(0) = -\nabla\ell(x_0) + O(\sqrt s)` by either ODE. With
+    :math:`\dot X(0) = 0` (Liu et al.'s Lemmas 4 and 6) or :func:`shi_initial_velocity` (made
+    for a different first step) the gap between iterates and ODE shrinks only like
+    :math:`\sqrt s` (``tests/test_ode.py`` measures both)."""
+    _validate.positive("s", s)
+    _validate.finite("grad0", grad0)
+    return -0.5 * math.sqrt(s) * grad0
 
 
 def weight_ode(loss: Callable, w0, t, *, s: float, mu: float, method: str, v0=None,
