@@ -371,7 +371,9 @@ class DeepReLU(nn.Module):
         return self.widths[-2]
 
     def _X(self, X) -> torch.Tensor:
-        X = _inputs(X).to(self.weights[0].dtype)
+        """X on the weights' device and dtype, checked: shape (n, d_0), finite."""
+        W = self.weights[0]
+        X = _inputs(X).to(device=W.device, dtype=W.dtype)
         if X.shape[1] != self.widths[0]:
             raise ValueError(f"X must have d_0 = {self.widths[0]} columns, got shape "
                              f"{tuple(X.shape)}")
@@ -386,7 +388,7 @@ class DeepReLU(nn.Module):
 
     def targets(self, Y, n: int) -> torch.Tensor:
         """Y as a tensor of shape (n, d_Lambda); a vector (n,) is allowed when d_Lambda = 1."""
-        Y = torch.as_tensor(Y, dtype=self.weights[0].dtype)
+        Y = torch.as_tensor(Y, dtype=self.weights[0].dtype, device=self.weights[0].device)
         if Y.ndim == 1 and self.widths[-1] == 1:
             Y = Y.unsqueeze(-1)
         if tuple(Y.shape) != (n, self.widths[-1]):
@@ -516,7 +518,7 @@ def partition_functions(model: DeepReLU, X, Y, *, row_space: bool = True) -> Dee
         def to_full(x):
             return (W_last0 + basis @ x.reshape(n, d_out)).reshape(-1)
 
-        x0 = torch.zeros(n * d_out, dtype=x_full.dtype)
+        x0 = torch.zeros(n * d_out, dtype=x_full.dtype, device=x_full.device)
     else:
         def to_full(x):
             return x
@@ -588,7 +590,7 @@ def deep_relu_constants(model: DeepReLU, X) -> DeepReLUConstants:
                          "even on the row space; are two inputs equal, or is the network too "
                          "narrow (dead units, d_{Lambda-1} near n)?")
     L1 = smax ** 2
-    out = [v.numpy() if v.ndim else float(v) for v in (alpha, smax, L1, alpha ** 2 / 2,
+    out = [v.cpu().numpy() if v.ndim else float(v) for v in (alpha, smax, L1, alpha ** 2 / 2,
                                                       2 * L1 / alpha ** 2, L1 / alpha ** 2)]
     return DeepReLUConstants(n, width, max(width - n, 0) * d_out, *out)
 
@@ -661,7 +663,9 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     where one network diverges. A layer with ``requires_grad=False`` is held fixed (with the
     hidden layers frozen, training is least squares in :math:`W_\Lambda` on fixed features,
     the reference problem of condition number ``kappa_x``). ``track_features=False`` skips the
-    singular values (``alphas``, ``drift`` and ``dx_null`` are then NaN).
+    singular values (``alphas``, ``drift`` and ``dx_null`` are then NaN). The model may live on
+    any device (``model.to("cuda")``): ``X`` and ``Y`` are moved to it, and the record comes
+    back as NumPy arrays.
     """
     _check_deep(model)
     if method not in METHODS:
@@ -687,7 +691,7 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
 
     def spectrum(F):
         if not track_features:
-            nan = torch.full(_batch_shape(model), float("nan"), dtype=F0.dtype)
+            nan = torch.full(_batch_shape(model), float("nan"), dtype=F0.dtype, device=F0.device)
             return nan, nan, None
         _, S, Vh = torch.linalg.svd(F, full_matrices=False)
         return S[..., -1], torch.linalg.matrix_norm(F - F0, ord=2), Vh
@@ -699,7 +703,7 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
         ws = book_iterate()
         with torch.no_grad():
             F = _deep_forward(ws, X, penultimate=True)
-            lv = (0.5 * ((F @ ws[-1] - Y) ** 2).sum((-2, -1))).numpy()
+            lv = (0.5 * ((F @ ws[-1] - Y) ** 2).sum((-2, -1))).cpu().numpy()
         if not np.all(np.isfinite(lv)) or (losses and np.any(lv > DIVERGENCE_FACTOR * losses[0])):
             diverged = True
             warnings.warn(f"{method} diverged at step {k} (eta={eta:g}, beta={beta:g}); the "
@@ -709,19 +713,19 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
         if prev is not None:
             p_ws, p_Vh = prev
             dW = ws[-1] - p_ws[-1]
-            dxs.append(torch.linalg.vector_norm(dW, dim=(-2, -1)).numpy())
+            dxs.append(torch.linalg.vector_norm(dW, dim=(-2, -1)).cpu().numpy())
             dus.append(torch.sqrt(sum(torch.linalg.vector_norm(a - b, dim=(-2, -1)) ** 2
-                                      for a, b in zip(ws[:-1], p_ws[:-1]))).numpy())
+                                      for a, b in zip(ws[:-1], p_ws[:-1]))).cpu().numpy())
             if p_Vh is None:
                 dnull.append(np.full(lv.shape, np.nan))
             elif width <= X.shape[0]:
                 dnull.append(np.zeros(lv.shape))
             else:
                 inside = p_Vh.transpose(-1, -2) @ (p_Vh @ dW)
-                dnull.append(torch.linalg.vector_norm(dW - inside, dim=(-2, -1)).numpy())
+                dnull.append(torch.linalg.vector_norm(dW - inside, dim=(-2, -1)).cpu().numpy())
         losses.append(lv)
-        alphas.append(alpha.numpy())
-        drifts.append(drift.numpy())
+        alphas.append(alpha.cpu().numpy())
+        drifts.append(drift.cpu().numpy())
         prev = (ws, Vh)
         if k == steps:
             break
