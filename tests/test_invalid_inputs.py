@@ -201,6 +201,9 @@ CASES += [
      lambda v: plotting.slider(_draw, v)),
     ("slider-values-too-many", "values", st.integers(plotting.MAX_FRAMES + 1, 500),
      lambda v: plotting.slider(_draw, range(v))),
+    ("power_law_fit-y", "y", NOT_POSITIVE, lambda v: plotting.power_law_fit([1.0, 2.0], [1.0, v])),
+    ("power_law_fit-x-shape", "x", st.integers(3, 6),
+     lambda v: plotting.power_law_fit(np.ones(v), [1.0, 2.0])),
     ("kappa_race-kappa", "kappa", NOT_KAPPA, lambda v: plotting.kappa_race(plt.gca(), v)),
     ("live_slider-values-empty", "values", st.sampled_from([[], ()]),
      lambda v: widgets.live_slider(_draw, v)),
@@ -344,7 +347,7 @@ def test_the_table_covers_every_public_function_of_the_core_modules():
     missing = []
     no_invalid_input |= {"NTKConstants", "TrainRecord", "DeepReLUPartition", "DeepReLUConstants",
                          "DeepReLURecord", "ODESolution", "DataUnavailableError",
-                         "default_cache_dir"}
+                         "default_cache_dir", "PowerLaw"}
     for mod in (optimizers, problems, plotting, widgets, check, networks, ode, data):
         for name in mod.__all__:
             obj = getattr(mod, name)

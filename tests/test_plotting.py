@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from momentum import plotting, theory, widgets
+from momentum import optimizers, plotting, problems, theory, widgets
 
 
 def test_use_style_sets_the_book_defaults():
@@ -67,3 +67,38 @@ def test_live_slider_builds_an_interactive_widget():
     with pytest.raises(ValueError, match="values"):
         widgets.live_slider(lambda fig, v: None, [])
     plt.close("all")
+
+
+def test_power_law_fit_recovers_exponent_and_prefactor():
+    x = np.array([10.0, 30.0, 100.0, 300.0, 1000.0])
+    fit = plotting.power_law_fit(x, 3.0 * x ** -0.5)
+    assert fit.exponent == pytest.approx(-0.5, abs=1e-12)
+    assert np.exp(fit.log_prefactor) == pytest.approx(3.0, rel=1e-12)
+    np.testing.assert_allclose(fit(x), 3.0 * x ** -0.5, rtol=1e-12)
+    assert fit.solve(0.3) == pytest.approx(100.0, rel=1e-12)
+    # on measured data: GD's iterations to 1e-8 on quadratics grow like kappa, Nesterov's like
+    # sqrt(kappa) (the slopes Chapter 1 reads off its log-log figure)
+    kappas = np.array([10.0, 100.0, 1000.0])
+    its = {"gd": [], "nesterov": []}
+    for kappa in kappas:
+        q = problems.random_quadratic(kappa, 20, seed=0)
+        gd_t = theory.gd_tuning(1 / kappa, 1.0)
+        nag_t = theory.nesterov_tuning(1 / kappa, 1.0)
+        gd_run = optimizers.gd(q.grad, np.ones(20), eta=gd_t.eta, steps=20000, loss=q.loss)
+        nag_run = optimizers.nesterov(q.grad, np.ones(20), eta=nag_t.eta, beta=nag_t.beta,
+                                      steps=20000, loss=q.loss)
+        its["gd"].append(gd_run.iterations_to(1e-8))
+        its["nesterov"].append(nag_run.iterations_to(1e-8))
+    assert plotting.power_law_fit(kappas, its["gd"]).exponent == pytest.approx(1.0, abs=0.1)
+    assert plotting.power_law_fit(kappas, its["nesterov"]).exponent == pytest.approx(0.5, abs=0.1)
+
+
+def test_power_law_fit_rejects_bad_data():
+    with pytest.raises(ValueError, match="y"):
+        plotting.power_law_fit([1.0, 2.0], [1.0, 0.0])
+    with pytest.raises(ValueError, match="x"):
+        plotting.power_law_fit([1.0, np.nan], [1.0, 2.0])
+    with pytest.raises(ValueError, match="x and y"):
+        plotting.power_law_fit([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="exponent"):
+        plotting.power_law_fit([1.0, 2.0], [5.0, 5.0]).solve(1.0)

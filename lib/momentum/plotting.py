@@ -6,6 +6,7 @@ r"""One visual style for the whole book, and the figure types chapters share.
   :math:`\log_{10}` of the values, so the band is symmetric on the plot and never negative).
 * :func:`slider`: a figure the reader scrubs in the static HTML, with no kernel: a Matplotlib
   animation rendered by ``to_jshtml``.
+* :func:`power_law_fit`: the slope of a log-log plot, :math:`y \approx C x^p`, by least squares.
 * :func:`kappa_race`: the essay's picture, :math:`(1-1/\kappa)^k` against
   :math:`(1-1/\sqrt\kappa)^k` with the iterations to reach a target marked.
 """
@@ -13,6 +14,7 @@ r"""One visual style for the whole book, and the figure types chapters share.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -20,7 +22,8 @@ import numpy as np
 
 from . import _validate, theory
 
-__all__ = ["COLORS", "LABELS", "use_style", "bands", "slider", "kappa_race", "MAX_FRAMES"]
+__all__ = ["COLORS", "LABELS", "use_style", "bands", "slider", "kappa_race", "MAX_FRAMES",
+           "PowerLaw", "power_law_fit"]
 
 COLORS = {
     "gd": "#2a9d8f",
@@ -76,6 +79,43 @@ def bands(ax, values, *, k=None, color=None, label=None, linestyle="-", alpha=0.
     ax.fill_between(k, 10 ** (mean - std), 10 ** (mean + std), color=color, alpha=alpha, lw=0)
     ax.set_yscale("log")
     return ax
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    r"""A fitted power law :math:`y = C x^p`, stored as the line
+    :math:`\log y = \log C + p \log x` (``exponent`` :math:`p`, ``log_prefactor``
+    :math:`\log C`). Calling it evaluates :math:`C x^p`; :meth:`solve` returns the :math:`x`
+    at which the line reaches a given :math:`y`."""
+
+    exponent: float
+    log_prefactor: float
+
+    def __call__(self, x):
+        return np.exp(np.polyval([self.exponent, self.log_prefactor], np.log(x)))
+
+    def solve(self, y: float) -> float:
+        r""":math:`x = (y / C)^{1/p}`, where the fitted line takes the value ``y``."""
+        _validate.positive("y", y)
+        if abs(self.exponent) < 1e-12:
+            raise ValueError("y is never reached: the fitted exponent is 0 (a flat line)")
+        return float(np.exp((np.log(y) - self.log_prefactor) / self.exponent))
+
+
+def power_law_fit(x, y) -> PowerLaw:
+    r"""Least-squares fit of :math:`\log y_i = \log C + p \log x_i` (``numpy.polyfit`` of
+    degree 1 on the logarithms): the slope :math:`p` that a log-log plot of ``y`` against
+    ``x`` shows, as when iterations grow like :math:`\kappa^{1/2}` or a distance shrinks like
+    :math:`m^{-1/2}`. ``x`` and ``y`` are positive, finite, of one length, at least 2 points."""
+    xv = np.asarray(_validate.as_numpy(x), dtype=float)
+    yv = np.asarray(_validate.as_numpy(y), dtype=float)
+    if xv.ndim != 1 or xv.shape != yv.shape or xv.size < 2:
+        raise ValueError(f"x and y must be 1-D of one length >= 2, got shapes {xv.shape} and "
+                         f"{yv.shape}")
+    _validate.positive("x", xv)
+    _validate.positive("y", yv)
+    p, c = np.polyfit(np.log(xv), np.log(yv), 1)
+    return PowerLaw(float(p), float(c))
 
 
 def slider(draw: Callable, values: Sequence, *, figsize=(6.4, 3.8), interval: int = 500):
