@@ -172,16 +172,19 @@ WIDTH_JS = r"""() => {
     const r = p.getBoundingClientRect();
     if (p.scrollWidth - p.clientWidth > 1 || r.right - right > 1) {
       const kind = p.closest('.cell_output, .output') ? 'output' : 'code';
-      out.code.push({kind, width: p.scrollWidth, text: p.textContent.trim().split('\n')[0]});
+      out.code.push({kind, width: p.scrollWidth, column: Math.min(p.clientWidth, colWidth),
+                     text: p.textContent.trim().split('\n')[0]});
     }
   }
   for (const t of document.querySelectorAll('table')) {
     if (t.getClientRects().length === 0) continue;
     const r = t.getBoundingClientRect();
-    if (r.right - right > 1 || r.width - colWidth > 1) {
+    const box = Math.min(t.parentElement ? t.parentElement.clientWidth : colWidth, colWidth);
+    if (r.right - right > 1 || r.width - box > 1) {
       const cap = t.querySelector('caption');
       const label = cap ? cap.textContent : t.textContent;
-      out.tables.push({width: Math.round(r.width), text: label.trim().replace(/\s+/g, ' ')});
+      out.tables.push({width: Math.round(r.width), column: box,
+                       text: label.trim().replace(/\s+/g, ' ')});
     }
   }
   return out;
@@ -232,11 +235,11 @@ def width_problems(page, viewport: dict) -> list[tuple[str, str]]:
                     f"{short(m['tex'])}"))
     for c in info["code"]:
         out.append(("wide-block" if desktop else "phone-overflow",
-                    f"{c['kind']} block {c['width']} px wide in a {info['column']} px column "
+                    f"{c['kind']} block {c['width']} px wide in a {c['column']} px column "
                     f"{at}: {short(c['text'])}"))
     for t in info["tables"]:
         out.append(("wide-block" if desktop else "phone-overflow",
-                    f"table {t['width']} px wide in a {info['column']} px column {at}: "
+                    f"table {t['width']} px wide in a {t['column']} px column {at}: "
                     f"{short(t['text'])}"))
     return out
 

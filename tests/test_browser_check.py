@@ -61,6 +61,7 @@ BROKEN = f"""<h1>Broken</h1>
 <p>An undefined macro: <span class="math notranslate nohighlight">\\(\\vq + 1\\)</span>.</p>
 <p>Raw TeX in prose: the value $x$ is not typeset.</p>
 <div class="math notranslate nohighlight">\\[{WIDE_TEX}\\]</div>
+<div class="highlight"><pre style="overflow-x: auto">{"x = 1  # " + "long " * 40}</pre></div>
 """
 
 
@@ -102,6 +103,12 @@ def test_wide_display_equation_is_reported_at_desktop_and_phone(results):
     assert len(wide[0].split(": ", 1)[1]) <= 80  # the TeX is quoted, cut at 80 characters
     phone = _messages(results["broken.html"], "phone-overflow")
     assert any("display equation" in m and "at 390 px" in m for m in phone), phone
+
+
+def test_wide_code_is_noted_not_failed(results):
+    notes = _messages(results["broken.html"], "wide-block")
+    assert any(m.startswith("code block") and "x = 1 # long" in m for m in notes), notes
+    assert bc.level("wide-block") == "NOTE"
 
 
 def test_strict_categories_fail_unless_lenient(results):
