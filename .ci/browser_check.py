@@ -468,7 +468,7 @@ def check_site(site: Path, shots: Path, chromium: str, lenient=()) -> int:
     if lenient:
         print(f"lenient (reported as WARN, not failing): {', '.join(sorted(lenient))}; "
               "drop --lenient / BROWSER_CHECK_LENIENT to make them fail")
-    print(f"\n{len(rows)} pages checked in Chromium, {failures} with problems; "
+    print(f"\n{len(rows)} pages checked in Chromium, {failures} failing; "
           f"screenshots in {shots}")
     return 1 if failures or not rows else 0
 
