@@ -45,11 +45,12 @@ PRINT_CSS = """
 .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
 .bd-footer-article, .bd-footer-content, .prev-next-area, .header-article-items,
 .headerlink, .toggle-button, .anim-buttons, .anim-state, input[type="range"],
-#jb-print-docs-body + *, .skip-link, .search-button-field { display: none !important; }
+.skip-link, .search-button-field { display: none !important; }
 .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 .bd-page-width { max-width: 100% !important; }
-img, figure, .proof, .exercise, .solution, .admonition, table { break-inside: avoid; }
+img, figure, .proof, .exercise, .admonition { break-inside: avoid; }
 h1 { break-before: page; }
+#jb-print-docs-body h1 { break-before: avoid; }
 div.cell_output, div.highlight pre { white-space: pre-wrap; word-break: break-word; }
 """
 
@@ -67,13 +68,22 @@ MATHJAX_JS = """async () => {
 OPEN_JS = """() => {
   document.querySelectorAll('details').forEach(d => d.open = true);
   document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
-  document.querySelectorAll('button.toggle-button').forEach(b => b.classList.remove('toggle-button-hidden'));
+  document.querySelectorAll('button.toggle-button')
+    .forEach(b => b.classList.remove('toggle-button-hidden'));
   return document.querySelectorAll('details').length;
 }"""
 
 
+#: The text of every code cell and output, which the check sets aside (code legitimately holds
+#: TeX strings such as Matplotlib labels).
+CODE_JS = """() => Array.from(document.querySelectorAll(
+  'div.highlight pre, div.cell_output pre, div.output pre, pre.literal-block, code'))
+  .map(e => e.innerText).join('\\n')"""
+
+
 def _browser_check():
-    spec = importlib.util.spec_from_file_location("browser_check", ROOT / ".ci" / "browser_check.py")
+    path = ROOT / ".ci" / "browser_check.py"
+    spec = importlib.util.spec_from_file_location("browser_check", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -118,6 +128,7 @@ def print_pdf(site: Path, out: Path, chromium: str = CHROMIUM) -> dict:
             page.goto(f"{base}/intro.html", wait_until="load", timeout=180_000)
             formulas = page.evaluate(MATHJAX_JS)
             details = page.evaluate(OPEN_JS)
+            out.with_suffix(".code.txt").write_text(page.evaluate(CODE_JS))
             page.add_style_tag(content=PRINT_CSS)
             page.emulate_media(media="print")
             page.wait_for_timeout(500)
@@ -131,6 +142,7 @@ def print_pdf(site: Path, out: Path, chromium: str = CHROMIUM) -> dict:
     finally:
         server.kill()
     return {"formulas": formulas, "dropdowns": details, "blocked": sorted(blocked)}
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,7 +169,8 @@ def chapter_titles(book: Path, toc: Path) -> list[str]:
                 continue
             if suffix == ".ipynb":
                 cells = json.loads(path.read_text())["cells"]
-                text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+                text = "\n".join("".join(c["source"]) for c in cells
+                                  if c["cell_type"] == "markdown")
             else:
                 text = path.read_text()
             m = re.search(r"^# (.+)$", text, re.M)
@@ -196,7 +209,8 @@ def pdf_text(pdf: Path) -> tuple[str, int]:
 
 def normalise(s: str) -> str:
     """Text as compared: curly quotes straightened, whitespace collapsed."""
-    s = s.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    for curly, straight in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"')):
+        s = s.replace(curly, straight)
     return re.sub(r"\s+", " ", s)
 
 
@@ -217,8 +231,12 @@ def check_pdf(pdf: Path, book: Path = ROOT, toc: Path | None = None) -> list[str
     if "??" in flat:
         i = flat.index("??")
         problems.append(f"unresolved reference '??' near {flat[max(0, i - 60):i + 20]!r}")
-    for m in list(RAW_TEX.finditer(flat))[:10]:
-        problems.append(f"raw TeX in the text: {m.group(0)!r}")
+    code_file = pdf.with_suffix(".code.txt")
+    code = normalise(code_file.read_text()) if code_file.is_file() else ""
+    prose = [line for line in text.splitlines()
+             if (n := normalise(line).strip()) and n not in code]
+    for m in list(RAW_TEX.finditer(normalise("\n".join(prose))))[:10]:
+        problems.append(f"raw TeX in the text (outside code): {m.group(0)!r}")
     print(f"pdf: {pdf} has {pages} pages")
     return problems
 
