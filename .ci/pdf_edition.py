@@ -1,7 +1,7 @@
 """The PDF edition: the whole book as one PDF, printed by headless Chromium.
 
     python .ci/pdf_edition.py build [--book .] [--out _build/pdf/book.pdf] [--copy-to _build/html]
-    python .ci/pdf_edition.py check _build/pdf/book.pdf [--toc _toc.yml]
+    python .ci/pdf_edition.py check _build/pdf/book.pdf [--book .] [--no-solutions]
 
 ``build`` (what ``make pdf`` runs) builds the book once more with Sphinx's single-page HTML
 builder (``jupyter-book build --builder singlehtml``: every chapter on one page, so the
@@ -128,11 +128,11 @@ def print_pdf(site: Path, out: Path, chromium: str = CHROMIUM) -> dict:
             page.goto(f"{base}/intro.html", wait_until="load", timeout=180_000)
             formulas = page.evaluate(MATHJAX_JS)
             details = page.evaluate(OPEN_JS)
+            out.parent.mkdir(parents=True, exist_ok=True)
             out.with_suffix(".code.txt").write_text(page.evaluate(CODE_JS))
             page.add_style_tag(content=PRINT_CSS)
             page.emulate_media(media="print")
             page.wait_for_timeout(500)
-            out.parent.mkdir(parents=True, exist_ok=True)
             page.pdf(path=str(out), format="A4", print_background=True,
                      display_header_footer=True, header_template="<span></span>",
                      footer_template=('<div style="font-size:8px;width:100%;text-align:center;">'
@@ -214,8 +214,10 @@ def normalise(s: str) -> str:
     return re.sub(r"\s+", " ", s)
 
 
-def check_pdf(pdf: Path, book: Path = ROOT, toc: Path | None = None) -> list[str]:
-    """Problems found in the printed book (empty when it is fine)."""
+def check_pdf(pdf: Path, book: Path = ROOT, toc: Path | None = None,
+              solutions: bool = True) -> list[str]:
+    """Problems found in the printed book (empty when it is fine). With ``solutions=False``
+    (the student edition) any solution box in the PDF is a problem too."""
     toc = toc or book / "_toc.yml"
     text, pages = pdf_text(pdf)
     flat = normalise(text)
@@ -237,6 +239,9 @@ def check_pdf(pdf: Path, book: Path = ROOT, toc: Path | None = None) -> list[str
              if (n := normalise(line).strip()) and n not in code]
     for m in list(RAW_TEX.finditer(normalise("\n".join(prose))))[:10]:
         problems.append(f"raw TeX in the text (outside code): {m.group(0)!r}")
+    if not solutions:
+        for m in list(re.finditer(r"Solution to", flat))[:5]:
+            problems.append(f"a solution in the student PDF: {flat[m.start():m.start() + 60]!r}")
     print(f"pdf: {pdf} has {pages} pages")
     return problems
 
@@ -253,6 +258,8 @@ def main(argv=None) -> int:
     c.add_argument("pdf", type=Path)
     c.add_argument("--book", type=Path, default=ROOT)
     c.add_argument("--toc", type=Path, default=None)
+    c.add_argument("--no-solutions", action="store_true",
+                   help="fail on any solution box (the student edition)")
     args = parser.parse_args(argv)
     if args.cmd == "build":
         if not Path(args.chromium).exists():
@@ -270,7 +277,8 @@ def main(argv=None) -> int:
             shutil.copyfile(out, target)
             print(f"pdf: copied to {target} (linked from every page's download menu)")
         return 0
-    problems = check_pdf(args.pdf, args.book.resolve(), args.toc)
+    problems = check_pdf(args.pdf, args.book.resolve(), args.toc,
+                         solutions=not args.no_solutions)
     for p in problems:
         print(f"pdf: {p}")
     print("pdf: ok" if not problems else f"pdf: {len(problems)} problem(s)")
