@@ -300,7 +300,7 @@ def write_edition(root: Path, toc_path: Path, out: Path) -> dict[str, int]:
         html[button] = False
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
-    for extra in ("references.bib", "_static"):
+    for extra in ("references.bib", "_static", "_ext"):
         src = root / extra
         if src.is_dir():
             shutil.copytree(src, out / extra, dirs_exist_ok=True)
