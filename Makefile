@@ -46,6 +46,7 @@ execute: venv
 bench: venv
 	$(PY) benchmarks/bench_optimizers.py
 	$(PY) benchmarks/bench_partition.py
+	$(PY) benchmarks/bench_training.py
 
 student: venv
 	$(PY) .ci/student_edition.py build
