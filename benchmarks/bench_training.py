@@ -564,7 +564,7 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
     lines += [
         "   One elementwise pass over the activations (torch.relu: read one array, write one) "
         f"costs {passes[1]:.2f} x the two",
-        f"   matmuls' time for one network ({passes[1] and two[0]['n'] * pm * 8 / 1e6:.1f} MB), "
+        f"   matmuls' time for one network ({two[0]['n'] * pm * 8 / 1e6:.1f} MB), "
         f"{passes[cfg['stack']]:.2f} x for {cfg['stack']} stacked "
         f"({cfg['stack'] * two[0]['n'] * pm * 8 / 1e6:.1f} MB); m = {pm}, float64, same run.",
     ]
