@@ -1,0 +1,340 @@
+r"""The deep fully-connected ReLU network of Chapter 3, its constants and its training.
+
+Liao & Kyrillidis (2024), §5.2 (Lemma 14, Theorem 15).
+
+Notation: widths d_0, ..., d_Lambda; inputs X in R^{n x d_0}; F_0 = X,
+F_l = relu(F_{l-1} W_l) for l < Lambda, F_Lambda = F_{Lambda-1} W_Lambda, loss
+f = ||F_Lambda - Y||_F^2 / 2. The partition (:mod:`.deep_relu_partition`): x = vec(W_Lambda) (the
+nice block), u = (vec(W_1), ..., vec(W_{Lambda-1})) (the wild block).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import _validate
+from ..optimizers import DIVERGENCE_FACTOR, METHODS, DivergenceWarning, torch_optimizer
+from ._shared import _inputs
+
+__all__ = ["DeepReLU", "feature_spectrum", "DeepReLUConstants", "deep_relu_constants",
+           "width_requirement", "DeepReLURecord", "train_deep_relu"]
+
+
+def _deep_forward(weights, X: torch.Tensor, *, penultimate: bool = False) -> torch.Tensor:
+    r""":math:`F_\Lambda` (or :math:`F_{\Lambda-1}` if ``penultimate``) for a list of weights
+    :math:`W_1, \dots, W_\Lambda` of shapes ``(..., d_{l-1}, d_l)`` and inputs ``(n, d_0)``."""
+    F = X
+    for W in weights[:-1]:
+        F = torch.relu(F @ W)
+    return F if penultimate else F @ weights[-1]
+
+
+class DeepReLU(nn.Module):
+    r"""The deep fully-connected ReLU network of Liao & Kyrillidis (2024), §5.2:
+
+    .. math::
+        F_0 = X,\qquad F_\ell = \sigma(F_{\ell-1} W_\ell)\ (1 \le \ell < \Lambda),\qquad
+        F_\Lambda = F_{\Lambda-1} W_\Lambda,\qquad
+        f(W) = \tfrac12 \|F_\Lambda - Y\|_F^2,
+
+    with :math:`\sigma = \mathrm{relu}`, :math:`W_\ell \in \mathbb R^{d_{\ell-1}\times d_\ell}`
+    and the book's initialisation: :math:`(W_\ell)_{ij} \sim \mathcal N(0, 1/d_{\ell-1})` for
+    :math:`\ell < \Lambda` and a smaller last layer
+    :math:`(W_\Lambda)_{ij} \sim \mathcal N(0, d_{\Lambda-1}^{-3/2})` (the outputs start near 0
+    and the last layer dominates the gradient); the essay says only "standard Gaussian
+    initialisation".
+
+    ``widths`` is :math:`(d_0, d_1, \dots, d_\Lambda)` with :math:`\Lambda \ge 2` (at least one
+    hidden layer, else there is no wild block). ``seeds`` an int gives one network; a sequence
+    of ints a stack of independent networks (weights of shape ``(B, d_{l-1}, d_l)``), network
+    ``i`` being the one drawn alone with ``seeds[i]``. ``forward(X)`` maps ``(n, d_0)`` to
+    ``(n, d_Lambda)``, or ``(B, n, d_Lambda)`` for a stack.
+    """
+
+    def __init__(self, widths: Sequence[int], *, seeds: int | Sequence[int] = 0,
+                 dtype: torch.dtype = torch.float64):
+        super().__init__()
+        widths = list(widths) if isinstance(widths, (list, tuple)) else widths
+        if not isinstance(widths, list) or len(widths) < 3:
+            raise ValueError(f"widths must be a list (d_0, ..., d_Lambda) of at least 3 "
+                             f"integers (Lambda >= 2), got {widths!r}")
+        for i, w in enumerate(widths):
+            _validate.positive_int(f"widths[{i}]", w)
+        single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
+        if not single and not isinstance(seeds, (list, tuple, range, np.ndarray)):
+            raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got "
+                             f"{seeds!r}")
+        seed_list = [int(seeds)] if single else list(seeds)
+        if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+                                    for s in seed_list):
+            raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
+        depth = len(widths) - 1
+        layers: list[list[torch.Tensor]] = [[] for _ in range(depth)]
+        for s in seed_list:
+            gen = torch.Generator().manual_seed(int(s))
+            for ell in range(depth):
+                d_in, d_out = widths[ell], widths[ell + 1]
+                std = d_in ** -0.5 if ell < depth - 1 else d_in ** -0.75
+                layers[ell].append(std * torch.randn(d_in, d_out, generator=gen, dtype=dtype))
+        self.widths, self.depth, self.batched = tuple(widths), depth, not single
+        self.weights = nn.ParameterList(
+            [nn.Parameter(ws[0] if single else torch.stack(ws)) for ws in layers])
+
+    @property
+    def width(self) -> int:
+        r""":math:`d_{\Lambda-1}`, the width of the penultimate layer."""
+        return self.widths[-2]
+
+    def _X(self, X) -> torch.Tensor:
+        """X on the weights' device and dtype, checked: shape (n, d_0), finite."""
+        W = self.weights[0]
+        X = _inputs(X).to(device=W.device, dtype=W.dtype)
+        if X.shape[1] != self.widths[0]:
+            raise ValueError(f"X must have d_0 = {self.widths[0]} columns, got shape "
+                             f"{tuple(X.shape)}")
+        return X
+
+    def features(self, X) -> torch.Tensor:
+        r"""The penultimate features :math:`F_{\Lambda-1}`, shape ``(..., n, d_{Lambda-1})``."""
+        return _deep_forward(list(self.weights), self._X(X), penultimate=True)
+
+    def forward(self, X) -> torch.Tensor:
+        return _deep_forward(list(self.weights), self._X(X))
+
+    def targets(self, Y, n: int) -> torch.Tensor:
+        """Y as a tensor of shape (n, d_Lambda); a vector (n,) is allowed when d_Lambda = 1."""
+        Y = torch.as_tensor(Y, dtype=self.weights[0].dtype, device=self.weights[0].device)
+        if Y.ndim == 1 and self.widths[-1] == 1:
+            Y = Y.unsqueeze(-1)
+        if tuple(Y.shape) != (n, self.widths[-1]):
+            raise ValueError(f"Y must have shape ({n}, {self.widths[-1]}), got {tuple(Y.shape)}")
+        _validate.finite("Y", Y)
+        return Y
+
+    def loss(self, X, Y) -> torch.Tensor:
+        r""":math:`f = \tfrac12\|F_\Lambda - Y\|_F^2`; shape ``()``, or ``(B,)`` for a stack."""
+        X = self._X(X)
+        Y = self.targets(Y, X.shape[0])
+        return 0.5 * ((self(X) - Y) ** 2).sum((-2, -1))
+
+
+def _check_deep(model) -> None:
+    if not isinstance(model, DeepReLU):
+        raise ValueError(f"model must be a DeepReLU, got {type(model).__name__}")
+
+
+def _batch_shape(model: DeepReLU) -> tuple:
+    return tuple(model.weights[0].shape[:-2])
+
+
+def feature_spectrum(model: DeepReLU, X) -> torch.Tensor:
+    r"""Singular values of the penultimate features :math:`F_{\Lambda-1}` (descending), shape
+    ``(..., min(n, d_{Lambda-1}))``; ``torch.linalg.svdvals``."""
+    _check_deep(model)
+    return torch.linalg.svdvals(model.features(X).detach())
+
+
+@dataclass(frozen=True)
+class DeepReLUConstants:
+    r"""The constants of Theorem 15 (Liao & Kyrillidis 2024) for a network at its current
+    weights (floats, or NumPy arrays over a stack). See :func:`deep_relu_constants`."""
+
+    n: int
+    width: int
+    null_dim: int
+    alpha_0: object
+    sigma_max: object
+    L1: object
+    mu: object
+    kappa: object
+    kappa_x: object
+
+
+def deep_relu_constants(model: DeepReLU, X) -> DeepReLUConstants:
+    r"""Theorem 15's constants, measured at the network's current weights (Liao & Kyrillidis
+    2024, §5.2; the authors' essay, Theorem 15):
+
+    .. math::
+        \alpha_0 = \sigma_{\min}(F_{\Lambda-1}),\qquad
+        L_1 = \sigma_{\max}(F_{\Lambda-1})^2,\qquad
+        \mu = \alpha_0^2/2,\qquad
+        \kappa = \frac{L_1}{\mu} = \frac{2 L_1}{\alpha_0^2}.
+
+    :math:`\sigma_{\min}` is the :math:`\min(n, d_{\Lambda-1})`-th singular value, i.e.
+    :math:`\sigma_n` for a wide network: the strong convexity on the row space (see
+    :func:`partition_functions` for the :math:`(d_{\Lambda-1} - n) d_\Lambda`-dimensional null
+    space, reported as ``null_dim``). Why :math:`\alpha_0^2/2` and not :math:`\alpha_0^2`:
+    the theorem needs A1 on a whole neighbourhood of the start, and by Weyl's inequality
+    :math:`\sigma_{\min}(F) \ge \alpha_0 - \|F - F^{(0)}\|_2 \ge \alpha_0/\sqrt2` while the
+    features move by at most :math:`(1 - 1/\sqrt2)\,\alpha_0` in spectral norm, which gives
+    :math:`\mu = \alpha_0^2/2` there. ``kappa_x`` :math:`= L_1/\alpha_0^2` is the condition
+    number of the last-layer least-squares problem at the start itself (on the row space),
+    the one that sets the rates of GD and Nesterov while the features stay put. ``L1`` is
+    the value at the current point (the paper bounds it over the neighbourhood).
+    Raises ValueError when :math:`\alpha_0 = 0` (rank-deficient features).
+    """
+    _check_deep(model)
+    X = model._X(X)
+    s = feature_spectrum(model, X)
+    n, width, d_out = X.shape[0], model.width, model.widths[-1]
+    alpha, smax = s[..., -1], s[..., 0]
+    if torch.any(alpha <= 1e-12 * smax):
+        raise ValueError("the penultimate features are rank-deficient (alpha_0 = 0): A1 fails "
+                         "even on the row space; are two inputs equal, or is the network too "
+                         "narrow (dead units, d_{Lambda-1} near n)?")
+    L1 = smax ** 2
+    out = [v.cpu().numpy() if v.ndim else float(v) for v in (alpha, smax, L1, alpha ** 2 / 2,
+                                                      2 * L1 / alpha ** 2, L1 / alpha ** 2)]
+    return DeepReLUConstants(n, width, max(width - n, 0) * d_out, *out)
+
+
+def width_requirement(n: int, d0: int) -> float:
+    r"""Theorem 15's sufficient penultimate width, without its absolute constant (Liao &
+    Kyrillidis 2024, Thm 15): :math:`d_{\Lambda-1} \gtrsim n^{4.5}\max\{n, d_0^2\}`, which is
+    :math:`n^{5.5}` when :math:`d_0^2 \le n`."""
+    _validate.positive_int("n", n)
+    _validate.positive_int("d0", d0)
+    return float(n) ** 4.5 * max(n, d0 ** 2)
+
+
+@dataclass
+class DeepReLURecord:
+    r"""What :func:`train_deep_relu` recorded, for the book's iterates :math:`(x_k, u_k)`
+    (:math:`k = 0, \dots, K`), as NumPy arrays with a trailing axis over a stack:
+
+    * ``losses`` :math:`f(x_k, u_k)`, shape ``(K+1, ...)``;
+    * ``dx``, ``du`` :math:`\|x_{k+1} - x_k\|`, :math:`\|u_{k+1} - u_k\|`, shape ``(K, ...)``;
+    * ``dx_null`` the part of :math:`x_{k+1} - x_k` in the null space of
+      :math:`F_{\Lambda-1}(u_k)` (zero when :math:`d_{\Lambda-1} \le n`), shape ``(K, ...)``;
+    * ``alphas`` :math:`\alpha_k = \sigma_{\min}(F_{\Lambda-1}(u_k))`, shape ``(K+1, ...)``;
+    * ``drift`` :math:`\|F_{\Lambda-1}(u_k) - F_{\Lambda-1}(u_0)\|_2`, shape ``(K+1, ...)``;
+    * ``diverged`` as in :class:`momentum.Trajectory` (the arrays then stop early).
+    """
+
+    method: str
+    eta: float
+    beta: float
+    losses: np.ndarray
+    dx: np.ndarray
+    du: np.ndarray
+    dx_null: np.ndarray
+    alphas: np.ndarray
+    drift: np.ndarray
+    diverged: bool = False
+
+    def rate(self, *, tail: float = 0.5, floor: float = 1e-12):
+        r"""Fitted linear rate of the residual norm :math:`\|F_\Lambda - Y\|_F =
+        \sqrt{2 f(x_k, u_k)}` (:meth:`momentum.Trajectory.rate`'s fit: last ``tail`` fraction
+        above ``floor`` times the start). On the last-layer least-squares problem with frozen
+        features, GD with :math:`\eta = 1/L_1` contracts it like :math:`1 - 1/\kappa_x` and
+        Nesterov with :math:`\beta = (\sqrt{\kappa_x}-1)/(\sqrt{\kappa_x}+1)` like
+        :math:`1 - 1/\sqrt{\kappa_x}`; the loss contracts like the square. A float, or an array
+        over a stack."""
+        from ..optimizers import _fit_rate
+
+        _validate.probability("tail", tail)
+        r = np.sqrt(2 * np.maximum(self.losses, 0.0))
+        flat = r.reshape(r.shape[0], -1)
+        rates = np.array([_fit_rate(flat[:, j], tail, floor) for j in range(flat.shape[1])])
+        return float(rates[0]) if r.ndim == 1 else rates.reshape(r.shape[1:])
+
+
+def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: float = 0.0,
+                    steps: int, track_features: bool = True) -> DeepReLURecord:
+    r"""Full-batch training of ``model`` (one network or a stack) on
+    :math:`f = \tfrac12\|F_\Lambda - Y\|_F^2` with ``method`` in ``"gd"``, ``"heavy_ball"``,
+    ``"nesterov"``, through :func:`momentum.optimizers.torch_optimizer` (``torch.optim.SGD``),
+    in place.
+
+    PyTorch's Nesterov iterates the extrapolated points :math:`p_k = y_k` (see
+    :func:`~momentum.optimizers.torch_optimizer`); the record is about the book's
+    :math:`x_k`, recovered from the momentum buffer :math:`b_k` as
+    :math:`x_{k} = p_k + \beta\eta\, b_{k-1}` (:math:`b_{-1} = 0`), since
+    :math:`y_k = x_k + \beta(x_k - x_{k-1})` and :math:`x_k - x_{k-1} = -\eta b_{k-1}`. For GD
+    and heavy ball :math:`x_k = p_k`. The loss of a stack is the sum over networks, so each
+    network follows its own gradient; the record stops for the whole stack at the first step
+    where one network diverges. A layer with ``requires_grad=False`` is held fixed (with the
+    hidden layers frozen, training is least squares in :math:`W_\Lambda` on fixed features,
+    the reference problem of condition number ``kappa_x``). ``track_features=False`` skips the
+    singular values (``alphas``, ``drift`` and ``dx_null`` are then NaN). The model may live on
+    any device (``model.to("cuda")``): ``X`` and ``Y`` are moved to it, and the record comes
+    back as NumPy arrays.
+    """
+    _check_deep(model)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    _validate.positive_int("steps", steps)
+    X = model._X(X)
+    Y = model.targets(Y, X.shape[0])
+    params = list(model.weights)
+    opt = torch_optimizer(method, params, eta=eta, beta=beta)
+    nesterov_shift = method == "nesterov" and beta > 0
+    width = model.width
+    F0 = model.features(X).detach()
+
+    def book_iterate():
+        """The book's x_k as a weight list (PyTorch's p_k shifted back for Nesterov)."""
+        if not nesterov_shift:
+            return [p.detach().clone() for p in params]
+        out = []
+        for p in params:
+            buf = opt.state[p].get("momentum_buffer") if p in opt.state else None
+            out.append(p.detach().clone() if buf is None else p.detach() + beta * eta * buf)
+        return out
+
+    def spectrum(F):
+        if not track_features:
+            nan = torch.full(_batch_shape(model), float("nan"), dtype=F0.dtype, device=F0.device)
+            return nan, nan, None
+        _, S, Vh = torch.linalg.svd(F, full_matrices=False)
+        return S[..., -1], torch.linalg.matrix_norm(F - F0, ord=2), Vh
+
+    losses, dxs, dus, dnull, alphas, drifts = [], [], [], [], [], []
+    diverged = False
+    prev = None
+    for k in range(steps + 1):
+        ws = book_iterate()
+        with torch.no_grad():
+            F = _deep_forward(ws, X, penultimate=True)
+            lv = (0.5 * ((F @ ws[-1] - Y) ** 2).sum((-2, -1))).cpu().numpy()
+        if not np.all(np.isfinite(lv)) or (losses and np.any(lv > DIVERGENCE_FACTOR * losses[0])):
+            diverged = True
+            warnings.warn(f"{method} diverged at step {k} (eta={eta:g}, beta={beta:g}); the "
+                          f"record stops at step {k - 1}", DivergenceWarning, stacklevel=2)
+            break
+        alpha, drift, Vh = spectrum(F)
+        if prev is not None:
+            p_ws, p_Vh = prev
+            dW = ws[-1] - p_ws[-1]
+            dxs.append(torch.linalg.vector_norm(dW, dim=(-2, -1)).cpu().numpy())
+            dus.append(torch.sqrt(sum(torch.linalg.vector_norm(a - b, dim=(-2, -1)) ** 2
+                                      for a, b in zip(ws[:-1], p_ws[:-1]))).cpu().numpy())
+            if p_Vh is None:
+                dnull.append(np.full(lv.shape, np.nan))
+            elif width <= X.shape[0]:
+                dnull.append(np.zeros(lv.shape))
+            else:
+                inside = p_Vh.transpose(-1, -2) @ (p_Vh @ dW)
+                dnull.append(torch.linalg.vector_norm(dW - inside, dim=(-2, -1)).cpu().numpy())
+        losses.append(lv)
+        alphas.append(alpha.cpu().numpy())
+        drifts.append(drift.cpu().numpy())
+        prev = (ws, Vh)
+        if k == steps:
+            break
+        opt.zero_grad()
+        model.loss(X, Y).sum().backward()
+        opt.step()
+    return DeepReLURecord(method, float(eta), float(beta), np.stack(losses),
+                          np.stack(dxs) if dxs else np.empty((0, *lv.shape)),
+                          np.stack(dus) if dus else np.empty((0, *lv.shape)),
+                          np.stack(dnull) if dnull else np.empty((0, *lv.shape)),
+                          np.stack(alphas), np.stack(drifts), diverged)
+
+
