@@ -17,7 +17,6 @@ from ._shared import NTKConstants, ntk_constants
 from .deep_relu import (
     DeepReLU,
     DeepReLUConstants,
-    DeepReLURecord,
     deep_relu_constants,
     feature_spectrum,
     train_deep_relu,
@@ -31,7 +30,6 @@ from .deep_relu_partition import (
     set_partition,
 )
 from .two_layer import (
-    TrainRecord,
     TwoLayerReLU,
     arccos_kernel,
     max_distance,
@@ -41,8 +39,8 @@ from .two_layer import (
 
 __all__ = [
     "TwoLayerReLU", "ntk_gram", "arccos_kernel", "NTKConstants", "ntk_constants",
-    "max_distance", "TrainRecord", "train_two_layer",
+    "max_distance", "train_two_layer",
     "DeepReLU", "partition_sizes", "partition", "set_partition", "DeepReLUPartition",
     "partition_functions", "feature_spectrum", "DeepReLUConstants", "deep_relu_constants",
-    "width_requirement", "DeepReLURecord", "train_deep_relu",
+    "width_requirement", "train_deep_relu",
 ]

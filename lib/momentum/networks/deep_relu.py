@@ -10,7 +10,6 @@ nice block), u = (vec(W_1), ..., vec(W_{Lambda-1})) (the wild block).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,11 +18,12 @@ import torch
 from torch import nn
 
 from .. import _validate
-from ..optimizers import DIVERGENCE_FACTOR, METHODS, DivergenceWarning, torch_optimizer
+from ..optimizers import METHODS, book_iterates, torch_optimizer
+from ..records import ModuleRecorder, Trajectory
 from ._shared import _inputs
 
 __all__ = ["DeepReLU", "feature_spectrum", "DeepReLUConstants", "deep_relu_constants",
-           "width_requirement", "DeepReLURecord", "train_deep_relu"]
+           "width_requirement", "train_deep_relu"]
 
 
 def _deep_forward(weights, X: torch.Tensor, *, penultimate: bool = False) -> torch.Tensor:
@@ -203,68 +203,39 @@ def width_requirement(n: int, d0: int) -> float:
     return float(n) ** 4.5 * max(n, d0 ** 2)
 
 
-@dataclass
-class DeepReLURecord:
-    r"""What :func:`train_deep_relu` recorded, for the book's iterates :math:`(x_k, u_k)`
-    (:math:`k = 0, \dots, K`), as NumPy arrays with a trailing axis over a stack:
-
-    * ``losses`` :math:`f(x_k, u_k)`, shape ``(K+1, ...)``;
-    * ``dx``, ``du`` :math:`\|x_{k+1} - x_k\|`, :math:`\|u_{k+1} - u_k\|`, shape ``(K, ...)``;
-    * ``dx_null`` the part of :math:`x_{k+1} - x_k` in the null space of
-      :math:`F_{\Lambda-1}(u_k)` (zero when :math:`d_{\Lambda-1} \le n`), shape ``(K, ...)``;
-    * ``alphas`` :math:`\alpha_k = \sigma_{\min}(F_{\Lambda-1}(u_k))`, shape ``(K+1, ...)``;
-    * ``drift`` :math:`\|F_{\Lambda-1}(u_k) - F_{\Lambda-1}(u_0)\|_2`, shape ``(K+1, ...)``;
-    * ``diverged`` as in :class:`momentum.Trajectory` (the arrays then stop early).
-    """
-
-    method: str
-    eta: float
-    beta: float
-    losses: np.ndarray
-    dx: np.ndarray
-    du: np.ndarray
-    dx_null: np.ndarray
-    alphas: np.ndarray
-    drift: np.ndarray
-    diverged: bool = False
-
-    def rate(self, *, tail: float = 0.5, floor: float = 1e-12):
-        r"""Fitted linear rate of the residual norm :math:`\|F_\Lambda - Y\|_F =
-        \sqrt{2 f(x_k, u_k)}` (:meth:`momentum.Trajectory.rate`'s fit: last ``tail`` fraction
-        above ``floor`` times the start). On the last-layer least-squares problem with frozen
-        features, GD with :math:`\eta = 1/L_1` contracts it like :math:`1 - 1/\kappa_x` and
-        Nesterov with :math:`\beta = (\sqrt{\kappa_x}-1)/(\sqrt{\kappa_x}+1)` like
-        :math:`1 - 1/\sqrt{\kappa_x}`; the loss contracts like the square. A float, or an array
-        over a stack."""
-        from ..optimizers import _fit_rate
-
-        _validate.probability("tail", tail)
-        r = np.sqrt(2 * np.maximum(self.losses, 0.0))
-        flat = r.reshape(r.shape[0], -1)
-        rates = np.array([_fit_rate(flat[:, j], tail, floor) for j in range(flat.shape[1])])
-        return float(rates[0]) if r.ndim == 1 else rates.reshape(r.shape[1:])
-
-
 def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: float = 0.0,
-                    steps: int, track_features: bool = True) -> DeepReLURecord:
+                    steps: int, track_features: bool = True) -> Trajectory:
     r"""Full-batch training of ``model`` (one network or a stack) on
     :math:`f = \tfrac12\|F_\Lambda - Y\|_F^2` with ``method`` in ``"gd"``, ``"heavy_ball"``,
     ``"nesterov"``, through :func:`momentum.optimizers.torch_optimizer` (``torch.optim.SGD``),
     in place.
 
-    PyTorch's Nesterov iterates the extrapolated points :math:`p_k = y_k` (see
-    :func:`~momentum.optimizers.torch_optimizer`); the record is about the book's
-    :math:`x_k`, recovered from the momentum buffer :math:`b_k` as
-    :math:`x_{k} = p_k + \beta\eta\, b_{k-1}` (:math:`b_{-1} = 0`), since
-    :math:`y_k = x_k + \beta(x_k - x_{k-1})` and :math:`x_k - x_{k-1} = -\eta b_{k-1}`. For GD
-    and heavy ball :math:`x_k = p_k`. The loss of a stack is the sum over networks, so each
+    The record is about the book's iterates :math:`(x_k, u_k)`, not PyTorch's parameters
+    (for Nesterov these are the extrapolated points; :func:`momentum.optimizers.book_iterates`
+    undoes the change of variables). The loss of a stack is the sum over networks, so each
     network follows its own gradient; the record stops for the whole stack at the first step
     where one network diverges. A layer with ``requires_grad=False`` is held fixed (with the
     hidden layers frozen, training is least squares in :math:`W_\Lambda` on fixed features,
-    the reference problem of condition number ``kappa_x``). ``track_features=False`` skips the
-    singular values (``alphas``, ``drift`` and ``dx_null`` are then NaN). The model may live on
-    any device (``model.to("cuda")``): ``X`` and ``Y`` are moved to it, and the record comes
-    back as NumPy arrays.
+    the reference problem of condition number ``kappa_x``). The model may live on any device
+    (``model.to("cuda")``): ``X`` and ``Y`` are moved to it; the per-step values stay there
+    and are copied to the host in blocks (:class:`~momentum.records.ModuleRecorder`).
+
+    Returns a :class:`~momentum.records.Trajectory` (NumPy arrays, a trailing axis over a
+    stack) with ``losses`` :math:`f(x_k, u_k)`, shape ``(K+1, ...)``, ``grad_norms`` (at
+    PyTorch's point) and the series
+
+    * ``dx``, ``du``: :math:`\|x_{k+1} - x_k\|`, :math:`\|u_{k+1} - u_k\|`, shape ``(K, ...)``;
+    * ``dx_null``: the part of :math:`x_{k+1} - x_k` in the null space of
+      :math:`F_{\Lambda-1}(u_k)` (zero when :math:`d_{\Lambda-1} \le n`), shape ``(K, ...)``;
+    * ``alphas``: :math:`\alpha_k = \sigma_{\min}(F_{\Lambda-1}(u_k))`, shape ``(K+1, ...)``;
+    * ``drift``: :math:`\|F_{\Lambda-1}(u_k) - F_{\Lambda-1}(u_0)\|_2`, shape ``(K+1, ...)``.
+
+    ``track_features=False`` skips the singular values (``alphas``, ``drift`` and ``dx_null``
+    are then NaN). ``traj.rate(of="residual")`` fits the rate of
+    :math:`\|F_\Lambda - Y\|_F = \sqrt{2 f}`: on the last-layer least-squares problem with
+    frozen features, GD with :math:`\eta = 1/L_1` contracts it like :math:`1 - 1/\kappa_x` and
+    Nesterov with :math:`\beta = (\sqrt{\kappa_x}-1)/(\sqrt{\kappa_x}+1)` like
+    :math:`1 - 1/\sqrt{\kappa_x}`.
     """
     _check_deep(model)
     if method not in METHODS:
@@ -274,67 +245,54 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     Y = model.targets(Y, X.shape[0])
     params = list(model.weights)
     opt = torch_optimizer(method, params, eta=eta, beta=beta)
-    nesterov_shift = method == "nesterov" and beta > 0
-    width = model.width
     F0 = model.features(X).detach()
-
-    def book_iterate():
-        """The book's x_k as a weight list (PyTorch's p_k shifted back for Nesterov)."""
-        if not nesterov_shift:
-            return [p.detach().clone() for p in params]
-        out = []
-        for p in params:
-            buf = opt.state[p].get("momentum_buffer") if p in opt.state else None
-            out.append(p.detach().clone() if buf is None else p.detach() + beta * eta * buf)
-        return out
-
-    def spectrum(F):
-        if not track_features:
-            nan = torch.full(_batch_shape(model), float("nan"), dtype=F0.dtype, device=F0.device)
-            return nan, nan, None
-        _, S, Vh = torch.linalg.svd(F, full_matrices=False)
-        return S[..., -1], torch.linalg.matrix_norm(F - F0, ord=2), Vh
-
-    losses, dxs, dus, dnull, alphas, drifts = [], [], [], [], [], []
-    diverged = False
+    rec = ModuleRecorder(method, eta, beta, steps, diffs=("dx", "du", "dx_null"))
     prev = None
     for k in range(steps + 1):
-        ws = book_iterate()
+        ws = book_iterates(opt, params)                  # the book's x_k (PyTorch's p_k shifted)
         with torch.no_grad():
             F = _deep_forward(ws, X, penultimate=True)
-            lv = (0.5 * ((F @ ws[-1] - Y) ** 2).sum((-2, -1))).cpu().numpy()
-        if not np.all(np.isfinite(lv)) or (losses and np.any(lv > DIVERGENCE_FACTOR * losses[0])):
-            diverged = True
-            warnings.warn(f"{method} diverged at step {k} (eta={eta:g}, beta={beta:g}); the "
-                          f"record stops at step {k - 1}", DivergenceWarning, stacklevel=2)
-            break
-        alpha, drift, Vh = spectrum(F)
+            loss = 0.5 * ((F @ ws[-1] - Y) ** 2).sum((-2, -1))
+        alpha, drift, Vh = _spectrum(F, F0, track_features)
+        values = {"losses": loss, "alphas": alpha, "drift": drift}
         if prev is not None:
-            p_ws, p_Vh = prev
-            dW = ws[-1] - p_ws[-1]
-            dxs.append(torch.linalg.vector_norm(dW, dim=(-2, -1)).cpu().numpy())
-            dus.append(torch.sqrt(sum(torch.linalg.vector_norm(a - b, dim=(-2, -1)) ** 2
-                                      for a, b in zip(ws[:-1], p_ws[:-1]))).cpu().numpy())
-            if p_Vh is None:
-                dnull.append(np.full(lv.shape, np.nan))
-            elif width <= X.shape[0]:
-                dnull.append(np.zeros(lv.shape))
-            else:
-                inside = p_Vh.transpose(-1, -2) @ (p_Vh @ dW)
-                dnull.append(torch.linalg.vector_norm(dW - inside, dim=(-2, -1)).cpu().numpy())
-        losses.append(lv)
-        alphas.append(alpha.cpu().numpy())
-        drifts.append(drift.cpu().numpy())
-        prev = (ws, Vh)
-        if k == steps:
-            break
+            values.update(_block_steps(ws, Vh_prev_ws=prev, n=X.shape[0], width=model.width))
         opt.zero_grad()
-        model.loss(X, Y).sum().backward()
+        (0.5 * ((_deep_forward(params, X) - Y) ** 2).sum((-2, -1))).sum().backward()
+        values["grad_norms"] = torch.sqrt(sum(torch.linalg.vector_norm(p.grad, dim=(-2, -1)) ** 2
+                                              for p in params if p.grad is not None))
+        if rec.record(**values) or k == steps:
+            break
+        prev = (ws, Vh)
         opt.step()
-    return DeepReLURecord(method, float(eta), float(beta), np.stack(losses),
-                          np.stack(dxs) if dxs else np.empty((0, *lv.shape)),
-                          np.stack(dus) if dus else np.empty((0, *lv.shape)),
-                          np.stack(dnull) if dnull else np.empty((0, *lv.shape)),
-                          np.stack(alphas), np.stack(drifts), diverged)
+    return rec.trajectory()
 
 
+def _spectrum(F, F0, track_features: bool):
+    r""":math:`\alpha = \sigma_{\min}(F)`, :math:`\|F - F_0\|_2` and the right singular vectors of
+    the features ``F`` (NaN and ``None`` when not tracked). Non-finite entries (a run past the
+    step where it diverged, cut from the record) are zeroed so the SVD does not fail."""
+    if not track_features:
+        nan = torch.full(F.shape[:-2], float("nan"), dtype=F.dtype, device=F.device)
+        return nan, nan, None
+    F = torch.nan_to_num(F, nan=0.0, posinf=0.0, neginf=0.0)
+    _, S, Vh = torch.linalg.svd(F, full_matrices=False)
+    return S[..., -1], torch.linalg.matrix_norm(F - F0, ord=2), Vh
+
+
+def _block_steps(ws, *, Vh_prev_ws, n: int, width: int) -> dict:
+    r""":math:`\|x_{k} - x_{k-1}\|`, :math:`\|u_{k} - u_{k-1}\|` and the part of the last-layer
+    step in the null space of :math:`F_{\Lambda-1}(u_{k-1})` (device tensors)."""
+    p_ws, p_Vh = Vh_prev_ws
+    dW = ws[-1] - p_ws[-1]
+    dx = torch.linalg.vector_norm(dW, dim=(-2, -1))
+    du = torch.sqrt(sum(torch.linalg.vector_norm(a - b, dim=(-2, -1)) ** 2
+                        for a, b in zip(ws[:-1], p_ws[:-1])))
+    if p_Vh is None:
+        null = torch.full_like(dx, float("nan"))
+    elif width <= n:
+        null = torch.zeros_like(dx)
+    else:
+        inside = p_Vh.transpose(-1, -2) @ (p_Vh @ dW)
+        null = torch.linalg.vector_norm(dW - inside, dim=(-2, -1))
+    return {"dx": dx, "du": du, "dx_null": null}

@@ -6,20 +6,18 @@ Du, Zhai, Poczos & Singh (2019); Liu, Tao, Li, Zhan, Wang & Pan (2023), §3.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
 from .. import _validate
-from ..optimizers import DIVERGENCE_FACTOR, DivergenceWarning, torch_optimizer
+from ..optimizers import torch_optimizer
+from ..records import ModuleRecorder, Trajectory
 from ._shared import _inputs
 
-__all__ = ["TwoLayerReLU", "ntk_gram", "arccos_kernel", "max_distance", "TrainRecord",
-           "train_two_layer"]
+__all__ = ["TwoLayerReLU", "ntk_gram", "arccos_kernel", "max_distance", "train_two_layer"]
 
 
 class TwoLayerReLU(nn.Module):
@@ -160,27 +158,11 @@ def max_distance(model: TwoLayerReLU, W0) -> torch.Tensor:
         raise ValueError(f"W0 must have the shape of model.W, {tuple(model.W.shape)}, got "
                          f"{tuple(W0.shape)}")
     _validate.finite("W0", W0)
-    W0 = W0.to(model.W.device)
-    return torch.linalg.vector_norm(model.W.detach() - W0, dim=-1).amax(-1)
-
-
-@dataclass
-class TrainRecord:
-    r"""What :func:`train_two_layer` recorded at each iteration :math:`k = 0, \dots, K`:
-    ``losses`` :math:`\ell(W_k)` and ``distances`` :math:`\max_r \|w_r(k) - w_r(0)\|`, NumPy
-    arrays of shape ``(K + 1,)`` or ``(K + 1, B)`` for a stack; ``diverged`` as in
-    :class:`momentum.Trajectory` (the arrays then stop at the last finite step)."""
-
-    method: str
-    eta: float
-    beta: float
-    losses: np.ndarray
-    distances: np.ndarray
-    diverged: bool = False
+    return _max_distance(model.W, W0.to(model.W.device))
 
 
 def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta: float,
-                    steps: int) -> TrainRecord:
+                    steps: int) -> Trajectory:
     r"""Train ``model`` (one network or a stack) on :math:`\ell(W)` with full-batch heavy ball
     (Liu et al. 2023, eq. (4)) or Nesterov (eq. (5)),
 
@@ -194,6 +176,13 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
     of a stack is the sum of the networks' losses, whose gradient with respect to network
     :math:`b`'s weights is that network's own gradient, so the stack trains as independent runs.
     The model is trained in place.
+
+    Returns a :class:`~momentum.records.Trajectory` with ``losses`` :math:`\ell(W_k)`,
+    ``grad_norms`` :math:`\|\nabla \ell(W_k)\|_F` (at PyTorch's point, the extrapolated one
+    for Nesterov) and the series ``distances`` :math:`\max_r \|w_r(k) - w_r(0)\|`
+    (:func:`max_distance`), NumPy arrays of shape ``(K + 1,)`` or ``(K + 1, B)`` for a stack,
+    kept on the device during the run and copied to the host in blocks
+    (:class:`~momentum.records.ModuleRecorder`, which also applies the divergence rule).
     """
     if not isinstance(model, TwoLayerReLU):
         raise ValueError(f"model must be a TwoLayerReLU, got {type(model).__name__}")
@@ -204,24 +193,18 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
     opt = torch_optimizer(method, [model.W], eta=eta, beta=beta)
     W0 = model.W.detach().clone()
-    losses, dists = [], []
-    diverged = False
+    rec = ModuleRecorder(method, eta, beta, steps)
     for k in range(steps + 1):
         opt.zero_grad()
         loss = model.loss(X, y)
-        lv = loss.detach().cpu().numpy()
-        if not np.all(np.isfinite(lv)) or (losses and np.any(lv > DIVERGENCE_FACTOR * losses[0])):
-            diverged = True
-            warnings.warn(f"{method} diverged at step {k} (eta={eta:g}, beta={beta:g}); the "
-                          f"record stops at step {k - 1}", DivergenceWarning, stacklevel=2)
-            break
-        losses.append(lv)
-        dists.append(max_distance(model, W0).cpu().numpy())
-        if k == steps:
-            break
         loss.sum().backward()
+        gnorm = torch.linalg.vector_norm(model.W.grad, dim=(-2, -1))
+        stop = rec.record(losses=loss, grad_norms=gnorm, distances=_max_distance(model.W, W0))
+        if stop or k == steps:
+            break
         opt.step()
-    return TrainRecord(method, float(eta), float(beta), np.stack(losses), np.stack(dists),
-                       diverged)
+    return rec.trajectory()
 
 
+def _max_distance(W, W0):
+    return torch.linalg.vector_norm(W.detach() - W0, dim=-1).amax(-1)
