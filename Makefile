@@ -5,11 +5,12 @@ PY      = $(VENV)/bin/python
 CHAPTERS = $(sort $(wildcard chapters/*.ipynb))
 export TQDM_DISABLE = 1
 
-.PHONY: help venv book test unit notebooks lint execute bench clean student browser colab-cells
+.PHONY: help venv book test unit unit-all notebooks lint execute bench clean student browser colab-cells
 
 help:
 	@echo "make book      set up .venv and build the HTML book into _build/html"
-	@echo "make test      set up .venv and run every test: lint, unit tests, every chapter under nbval"
+	@echo "make test      set up .venv and run every test: lint, all unit tests, every chapter under nbval"
+	@echo "make unit      the quick unit tests (pytest -m 'not slow')"
 	@echo "make execute   re-execute every chapter in place (after changing lib/); commit the result"
 	@echo "make bench     run the benchmarks and rewrite benchmarks/report.txt"
 	@echo "make student   the student edition: student/chapters/*.ipynb and student/_build/html, no solutions"
@@ -26,12 +27,15 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 book: venv
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 
-test: lint unit notebooks
+test: lint unit-all notebooks
 
 lint: venv
 	$(VENV)/bin/ruff check lib tests benchmarks .ci
 
 unit: venv
+	$(PY) -m pytest tests -m "not slow"
+
+unit-all: venv
 	$(PY) -m pytest tests
 
 notebooks: venv

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .. import _validate
+from .. import _validate, theory
 
 __all__ = ["NTKConstants", "ntk_constants"]
 
@@ -55,6 +55,6 @@ def ntk_constants(H) -> NTKConstants:
     if lam0 <= 0:
         raise ValueError(f"H must be positive definite (lambda_0 = {lam0:.3g} <= 0); "
                          "are two inputs parallel?")
-    lam_m = lam_max + lam0 / 4
-    return NTKConstants(lam0, lam_max, lam_m, lam_m / (lam0 / 2))
+    lam_m = theory.ntk_lambda_m(lam0, lam_max)
+    return NTKConstants(lam0, lam_max, lam_m, theory.ntk_kappa(lam0, lam_m))
 

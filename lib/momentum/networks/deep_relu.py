@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import _validate
+from .. import _validate, theory
 from ..optimizers import METHODS, book_iterates, torch_optimizer
 from ..records import ModuleRecorder, Trajectory
 from ._shared import _inputs
@@ -194,13 +194,8 @@ def deep_relu_constants(model: DeepReLU, X) -> DeepReLUConstants:
     return DeepReLUConstants(n, width, max(width - n, 0) * d_out, *out)
 
 
-def width_requirement(n: int, d0: int) -> float:
-    r"""Theorem 15's sufficient penultimate width, without its absolute constant (Liao &
-    Kyrillidis 2024, Thm 15): :math:`d_{\Lambda-1} \gtrsim n^{4.5}\max\{n, d_0^2\}`, which is
-    :math:`n^{5.5}` when :math:`d_0^2 \le n`."""
-    _validate.positive_int("n", n)
-    _validate.positive_int("d0", d0)
-    return float(n) ** 4.5 * max(n, d0 ** 2)
+#: Theorem 15's width; the formula lives in :mod:`momentum.theory`.
+width_requirement = theory.width_requirement
 
 
 def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: float = 0.0,

@@ -90,19 +90,5 @@ def check_theorem7(constants: PartitionConstants, beta: float, c: float = 1.0, *
                          constant=float(constant), rows=tuple(rows))
 
 
-def additive_threshold(mu: float, L1: float, c: float = 1.0, *, B: float = 1.0,
-                       constant: float = 1.0) -> float:
-    r"""The largest :math:`\sigma_{\max}(A_2)` for which the additive model satisfies both of
-    :func:`check_theorem7`'s conditions with Theorem 7's :math:`\beta`.
-
-    With :math:`s = \sigma_{\max}(A_2)`: :math:`G_1 = Bs`, :math:`G_2 = B\sqrt{L_1}\,s`,
-    :math:`L_2 = 1`, so the conditions read :math:`B^4 s^4 \le b_1` and
-    :math:`B^4 L_1 s^4 \le b_2` (:func:`momentum.theory.theorem7_bounds`), and
-    :math:`s^\star = \min\{b_1^{1/4}, (b_2/L_1)^{1/4}\}/B`.
-    """
-    _validate.mu_L(mu, L1)
-    _validate.positive("B", B)
-    kappa = L1 / mu
-    beta = theory.theorem7_beta(kappa, c)
-    b1, b2 = theory.theorem7_bounds(mu, 1.0, kappa, beta, constant=constant)
-    return min(b1 ** 0.25, (b2 / L1) ** 0.25) / B
+#: Kept here too: the formula lives in :mod:`momentum.theory`.
+additive_threshold = theory.additive_threshold
