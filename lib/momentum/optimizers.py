@@ -54,6 +54,7 @@ __all__ = [
     "heavy_ball",
     "nesterov",
     "run",
+    "method_by_name",
     "torch_optimizer",
     "book_iterates",
     "METHODS",
