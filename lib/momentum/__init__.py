@@ -3,8 +3,7 @@
 Importing it does no network access and writes no files. Submodules:
 
 - ``optimizers``: gd, heavy_ball, nesterov on flat vectors (one signature; METHODS, run);
-  torch_optimizer
-  and book_iterates for nn.Module training
+  torch_optimizer and book_iterates for nn.Module training
 - ``records``: Trajectory, the one record of every run, its divergence rule and its rate fit
 - ``problems``: Quadratic, random_quadratic, lessard_counterexample
 - ``theory``: every rate and parameter formula the book states
