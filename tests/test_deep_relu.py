@@ -349,6 +349,7 @@ def _frozen_run(X, Y, method, eta, beta, steps, track=False):
     return rec
 
 
+@pytest.mark.slow
 def test_gd_rate_on_frozen_features(frozen):
     X, Y, c = frozen
     assert 5 < c.kappa_x < 200

@@ -54,6 +54,7 @@ def test_tuned_nesterov_and_gd_are_not_flagged(method):
     assert not tr.diverged
 
 
+@pytest.mark.slow
 def test_theorem7_nesterov_on_the_additive_model_is_not_flagged():
     m = partition.random_additive_model(20, 20, kappa=25.0, sigma_max_A2=0.3, seed=0)
     c = m.constants
