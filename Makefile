@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 CHAPTERS = $(sort $(wildcard chapters/*.ipynb))
 export TQDM_DISABLE = 1
 
-.PHONY: help venv book test unit unit-all notebooks lint execute bench clean student browser colab-cells
+.PHONY: help venv book test unit notebooks lint execute bench clean student browser colab-cells
 
 help:
 	@echo "make book      set up .venv and build the HTML book into _build/html"
@@ -35,6 +35,7 @@ lint: venv
 unit: venv
 	$(PY) -m pytest tests -m "not slow"
 
+.PHONY: unit-all
 unit-all: venv
 	$(PY) -m pytest tests
 
