@@ -9,7 +9,8 @@ export TQDM_DISABLE = 1
 
 help:
 	@echo "make book      set up .venv and build the HTML book into _build/html"
-	@echo "make test      set up .venv and run every test: lint, unit tests, every chapter under nbval"
+	@echo "make test      set up .venv and run every test: lint, all unit tests, every chapter under nbval"
+	@echo "make unit      the quick unit tests (pytest -m 'not slow')"
 	@echo "make execute   re-execute every chapter in place (after changing lib/); commit the result"
 	@echo "make bench     run the benchmarks and rewrite benchmarks/report.txt"
 	@echo "make pdf       the whole book as one PDF, _build/pdf/book.pdf (printed by headless Chromium; after make book)"
@@ -28,12 +29,16 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 book: venv
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 
-test: lint unit notebooks
+test: lint unit-all notebooks
 
 lint: venv
 	$(VENV)/bin/ruff check lib tests benchmarks .ci
 
 unit: venv
+	$(PY) -m pytest tests -m "not slow"
+
+.PHONY: unit-all
+unit-all: venv
 	$(PY) -m pytest tests
 
 notebooks: venv

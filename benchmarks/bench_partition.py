@@ -42,26 +42,25 @@ def starts(trials, seed=0):
 
 
 def run(method, model, w0, t, steps):
-    kw = {"beta": t.beta} if method == "nesterov" else {}
-    fn = optimizers.nesterov if method == "nesterov" else optimizers.gd
-    return fn(model.grad_w, w0, eta=t.eta, steps=steps, loss=model.loss_w, keep_iterates=False,
-              **kw)
+    return optimizers.run(method, model.grad_w, w0, eta=t.eta, beta=t.beta, steps=steps,
+                          loss=model.loss_w, keep_iterates=False)
 
 
 def bench_trials(trials, steps=100):
     m = partition.random_additive_model(N, D2, kappa=KAPPA, sigma_max_A2=0.3, seed=0)
     c = m.constants
-    t = theory.theorem7_tuning(c.mu, c.L1)
+    tunings = {"gd": theory.theorem6_tuning(c.mu, c.L1),          # eta = c/L1, beta = 0
+               "nesterov": theory.theorem7_tuning(c.mu, c.L1)}    # eta = c/L1, Theorem 7's beta
     w0 = starts(trials)
     rows = []
-    for method in ["gd", "nesterov"]:
+    for method, t in tunings.items():
         batched = run(method, m, w0, t, steps)
         loop = [run(method, m, w0[i], t, steps) for i in range(trials)]
         same = all(np.allclose(batched.losses[:, i], loop[i].losses, rtol=1e-8,
                                atol=1e-14 * loop[i].losses[0]) for i in range(trials))
-        tb = best_of(lambda method=method: run(method, m, w0, t, steps))
-        tl = best_of(lambda method=method: [run(method, m, w0[i], t, steps)
-                                            for i in range(trials)])
+        tb = best_of(lambda method=method, t=t: run(method, m, w0, t, steps))
+        tl = best_of(lambda method=method, t=t: [run(method, m, w0[i], t, steps)
+                                                 for i in range(trials)])
         rows.append((method, tb, tl, same))
     return rows
 

@@ -5,13 +5,8 @@ does not; a chapter executed from another working directory (/tmp) still runs.""
 from __future__ import annotations
 
 import builtins
-import functools
-import importlib.util
-import os
 import subprocess
 import sys
-import time
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -19,62 +14,11 @@ import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("student_edition", ROOT / ".ci/student_edition.py")
-se = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(se)
+import student_edition as se  # noqa: E402  (.ci/, put on the path by conftest.py)
+from chapter_runs import execute_chapter, fastest_chapter  # noqa: E402
 
 CHAPTERS = se.chapters(ROOT)
 URL = se.repository_url(ROOT)
-
-
-# --------------------------------------------------------------------------------------------
-# Helpers shared with test_determinism.py
-# --------------------------------------------------------------------------------------------
-
-
-def recorded_seconds(path: Path) -> float:
-    """How long the chapter's stored execution took, from the cells' execution timestamps
-    (infinite when they are missing, so such a chapter is never picked as the fastest)."""
-    total = 0.0
-    for cell in nbformat.read(path, as_version=4).cells:
-        ex = cell.get("metadata", {}).get("execution", {})
-        if cell.cell_type != "code":
-            continue
-        try:
-            start = datetime.fromisoformat(ex["iopub.execute_input"].replace("Z", "+00:00"))
-            end = datetime.fromisoformat(ex["shell.execute_reply"].replace("Z", "+00:00"))
-        except KeyError:
-            return float("inf")
-        total += (end - start).total_seconds()
-    return total
-
-
-def fastest_chapter() -> Path | None:
-    return min(CHAPTERS, key=recorded_seconds) if CHAPTERS else None
-
-
-@functools.cache
-def execute_chapter(path: Path, cwd: str):
-    """Execute the chapter with nbclient, as a reader's kernel would, with ``cwd`` as its working
-    directory; cached, so the Colab and determinism tests share one run from /tmp."""
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    env = {"TQDM_DISABLE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        start = time.perf_counter()
-        NotebookClient(nb, timeout=900, kernel_name="python3",
-                       resources={"metadata": {"path": cwd}}).execute()
-        nb.metadata["_seconds"] = time.perf_counter() - start
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return nb
 
 
 needs_chapter = pytest.mark.skipif(not CHAPTERS, reason="no chapter exists yet in chapters/")
@@ -173,6 +117,7 @@ def test_no_chapter_reads_a_file_by_a_relative_path(path):
 
 
 @needs_chapter
+@pytest.mark.slow
 def test_slow_fastest_chapter_executes_from_tmp():
     """nbclient runs the fastest chapter with /tmp as its working directory, as on Colab where
     the repository is not there: any relative-path read or missing install would fail here."""

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from test_colab import CHAPTERS, execute_chapter, fastest_chapter
+from chapter_runs import CHAPTERS, execute_chapter, fastest_chapter
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_TYPES = ("text/plain", "text/latex", "text/markdown")
@@ -68,6 +67,7 @@ def test_text_outputs_compare_what_they_should():
 
 
 @pytest.mark.skipif(not CHAPTERS, reason="no chapter exists yet in chapters/")
+@pytest.mark.slow
 def test_slow_fastest_chapter_twice_gives_identical_text():
     path = fastest_chapter()
     first = text_outputs(execute_chapter(path, "/tmp"))

@@ -130,7 +130,16 @@ CASES += [
      lambda v: optimizers.torch_optimizer(v, [torch.zeros(2, requires_grad=True)], eta=0.1)),
     ("Trajectory.rate-tail", "tail", NOT_PROBABILITY, lambda v: RUN.rate(tail=v)),
     ("Trajectory.rate-of", "of", st.text(max_size=8).filter(
-        lambda s: s not in ("loss", "grad_norm", "distance")), lambda v: RUN.rate(of=v)),
+        lambda s: s not in ("loss", "grad_norm", "distance", "residual")),
+     lambda v: RUN.rate(of=v)),
+    ("run-method", "method", st.text(max_size=8).filter(lambda s: s not in optimizers.METHODS),
+     lambda v: optimizers.run(v, lambda x: x, np.ones(2), eta=0.1, steps=2)),
+    ("method_by_name-method", "method", st.text(max_size=8).filter(
+        lambda s: s not in optimizers.METHODS), lambda v: optimizers.method_by_name(v)),
+    ("gd-beta", "beta", st.floats(0.01, 0.99), lambda v: optimizers.gd(
+        lambda x: x, np.ones(2), eta=0.1, beta=v, steps=2)),
+    ("book_iterates-opt", "opt", st.one_of(st.none(), st.integers(), st.text()),
+     lambda v: optimizers.book_iterates(v)),
     ("Trajectory.iterations_to-eps", "eps", NOT_POSITIVE, lambda v: RUN.iterations_to(v)),
     # theory
     ("rate_gd-kappa", "kappa", NOT_KAPPA, lambda v: theory.rate_gd(v)),

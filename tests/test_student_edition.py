@@ -137,6 +137,7 @@ def _mini_book(tmp_path: Path) -> Path:
     return book
 
 
+@pytest.mark.slow
 def test_slow_student_html_has_no_solution_and_instructor_html_has_all(tmp_path):
     """Builds the synthetic chapter twice with Sphinx (-W): the student edition through the
     script, the instructor edition as `make book` does. (`make student` runs the same build,

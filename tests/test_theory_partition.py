@@ -49,6 +49,7 @@ def _in_regime_runs(steps=200):
     return m, c, t6, t7, gd, nag
 
 
+@pytest.mark.slow
 def test_theorem6_and_7_bounds_hold_on_measured_runs():
     m, c, t6, t7, gd, nag = _in_regime_runs()
     assert partition.check_theorem7(c, t7.beta).holds  # we are inside the theorem

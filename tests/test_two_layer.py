@@ -179,6 +179,9 @@ def test_divergence_is_reported():
     with pytest.warns(DivergenceWarning):
         rec = nw.train_two_layer(net, X, y, method="heavy_ball", eta=50.0, beta=0.9, steps=200)
     assert rec.diverged and len(rec.losses) < 201 and np.all(np.isfinite(rec.losses))
+    # the record stops where the one rule fired, though the loop checks once a block
+    assert len(rec.losses) == rec.diverged_at == len(rec.distances) == len(rec.grad_norms)
+    assert np.all(rec.grad_norms < optimizers.DIVERGENCE_FACTOR * rec.grad_norms[0])
 
 
 @pytest.mark.parametrize("call, word", [

@@ -2,12 +2,15 @@
 
 Importing it does no network access and writes no files. Submodules:
 
-- ``optimizers``: gd, heavy_ball, nesterov on flat vectors; torch_optimizer for nn.Module training
+- ``optimizers``: gd, heavy_ball, nesterov on flat vectors (one signature; METHODS, run);
+  torch_optimizer and book_iterates for nn.Module training
+- ``records``: Trajectory, the one record of every run, its divergence rule and its rate fit
 - ``problems``: Quadratic, random_quadratic, lessard_counterexample
 - ``theory``: every rate and parameter formula the book states
 - ``partition``: the partition model, the additive model, estimate_constants, check_theorem7
-- ``networks``: DeepReLU and its partition (Chapter 3); TwoLayerReLU, ntk_gram, arccos_kernel
-  (Chapter 4)
+  (a package: model, estimate, theorem7)
+- ``networks``: a package, one module per model family: deep_relu (Chapter 3) and its partition,
+  two_layer (Chapter 4: TwoLayerReLU, ntk_gram, arccos_kernel)
 - ``ode``: the high-resolution ODEs of heavy ball and Nesterov, numerically and per eigenmode
 - ``data``: two_class, the first two classes of a data set as unit-norm inputs and +-1 labels
 - ``plotting``: the book's figure style, loss bands, static sliders
@@ -15,13 +18,34 @@ Importing it does no network access and writes no files. Submodules:
 - ``check``: automatic feedback on the exercises that ask for code
 """
 
-from . import check, data, networks, ode, optimizers, partition, plotting, problems, theory  # noqa: F401
-from .optimizers import DivergenceWarning, Trajectory, gd, heavy_ball, nesterov, torch_optimizer
+from . import (  # noqa: F401
+    check,
+    data,
+    networks,
+    ode,
+    optimizers,
+    partition,
+    plotting,
+    problems,
+    records,
+    theory,
+)
+from .optimizers import (
+    METHODS,
+    DivergenceWarning,
+    Trajectory,
+    gd,
+    heavy_ball,
+    nesterov,
+    run,
+    torch_optimizer,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "check", "data", "networks", "ode", "optimizers", "partition", "plotting", "problems",
-    "theory",
-    "DivergenceWarning", "Trajectory", "gd", "heavy_ball", "nesterov", "torch_optimizer",
+    "records", "theory",
+    "METHODS", "DivergenceWarning", "Trajectory", "gd", "heavy_ball", "nesterov", "run",
+    "torch_optimizer",
 ]

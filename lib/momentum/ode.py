@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
-from . import _validate
+from . import _validate, optimizers
 
 __all__ = [
     "ODESolution",
@@ -50,7 +50,8 @@ __all__ = [
     "iterate_initial_velocity",
 ]
 
-METHODS = ("heavy_ball", "nesterov")
+#: The momentum methods of :data:`momentum.optimizers.METHODS`, the ones with a high-resolution ODE.
+METHODS = tuple(m for m in optimizers.METHODS if m != "gd")
 
 
 @dataclass

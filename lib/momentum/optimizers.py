@@ -15,23 +15,37 @@ Each function takes ``grad`` (a callable returning :math:`\nabla f(x)` with the 
 and a start ``x0`` that is a NumPy array or a torch tensor of shape ``(..., d)``. Leading axes are
 independent trials run together as one tensor computation (``grad`` must act row-wise); ``eta``
 and ``beta`` may then be arrays that broadcast against ``x0`` (e.g. shape ``(B, 1)``), which
-sweeps hyperparameters in one run. Each returns a :class:`Trajectory`.
+sweeps hyperparameters in one run. Each returns a :class:`~momentum.records.Trajectory` (the one
+record of every run, with its one divergence rule; :mod:`momentum.records`). The three share
+one signature ``(grad, x0, *, eta, beta, steps, loss=None)`` (gradient descent's ``beta`` must
+be 0); :data:`METHODS` lists them and :func:`run` calls one by name.
+
+The body of each function is the iteration itself; validating the inputs, recording each step
+and stopping a run that diverges happen in a helper out of sight (:class:`_Run`): ``run.grad(z)``
+evaluates and records the gradient, ``for _ in run`` counts the steps and ends early on
+divergence.
 
 :func:`torch_optimizer` returns the ``torch.optim.SGD`` that *is* each method for training an
-``nn.Module``; see its docstring for the change of variables behind PyTorch's Nesterov option.
+``nn.Module``; :func:`book_iterates` undoes its change of variables (PyTorch's Nesterov iterates
+the extrapolated points); both are documented once, in the section "PyTorch" below.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from . import _validate
+from .records import (
+    DIVERGENCE_FACTOR,
+    DivergenceWarning,
+    Trajectory,
+    first_divergence,
+    fit_rate,
+    warn_diverged,
+)
 
 __all__ = [
     "DivergenceWarning",
@@ -39,18 +53,13 @@ __all__ = [
     "gd",
     "heavy_ball",
     "nesterov",
+    "run",
+    "method_by_name",
     "torch_optimizer",
+    "book_iterates",
     "METHODS",
+    "DIVERGENCE_FACTOR",
 ]
-
-METHODS = ("gd", "heavy_ball", "nesterov")
-
-#: A run is declared divergent when a gradient norm exceeds this multiple of the first one.
-DIVERGENCE_FACTOR = 1e12
-
-
-class DivergenceWarning(RuntimeWarning):
-    """Warned when a run blows up; the run stops and its Trajectory has ``diverged=True``."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,56 +67,86 @@ class DivergenceWarning(RuntimeWarning):
 # --------------------------------------------------------------------------------------------
 
 
-def gd(grad: Callable, x0, *, eta, steps: int, loss: Callable | None = None,
+def gd(grad: Callable, x0, *, eta, beta=0.0, steps: int, loss: Callable | None = None,
        keep_iterates: bool = True) -> Trajectory:
-    r"""Gradient descent, :math:`x_{k+1} = x_k - \eta \nabla f(x_k)`.
+    r"""Gradient descent (Cauchy 1847),
 
-    Returns a :class:`Trajectory` of ``steps + 1`` points :math:`x_0, \dots, x_K`.
+    .. math:: x_{k+1} = x_k - \eta \nabla f(x_k).
+
+    ``beta`` is accepted so the three methods share one signature; it must be 0. Returns a
+    :class:`Trajectory` of ``steps + 1`` points :math:`x_0, \dots, x_K`.
     """
-    rec = _Recorder("gd", grad, x0, eta, 0.0, steps, loss, keep_iterates)
-    x = rec.x0
-    while (g := rec.record(x)) is not None:
-        x = x - rec.eta * g
-    return rec.trajectory
+    run = _Run("gd", grad, x0, eta, beta, steps, loss, keep_iterates)
+    eta = run.eta
+    x = run.x0
+    for _ in run:
+        g = run.grad(x)                       # the gradient at x_k (recorded with x_k)
+        x = x - eta * g
+    return run.trajectory(x)
 
 
 def heavy_ball(grad: Callable, x0, *, eta, beta, steps: int, loss: Callable | None = None,
                keep_iterates: bool = True) -> Trajectory:
-    r"""Polyak's heavy ball, :math:`x_{k+1} = x_k - \eta \nabla f(x_k) + \beta (x_k - x_{k-1})`.
+    r"""Polyak's heavy ball (Polyak 1964),
 
-    Started with :math:`x_{-1} = x_0` (no momentum on the first step), which is also what
-    ``torch.optim.SGD(momentum=beta)`` does. Polyak (1964).
+    .. math:: x_{k+1} = x_k - \eta \nabla f(x_k) + \beta (x_k - x_{k-1}), \qquad x_{-1} = x_0
+
+    (no momentum on the first step, which is also what ``torch.optim.SGD(momentum=beta)``
+    does).
     """
-    rec = _Recorder("heavy_ball", grad, x0, eta, beta, steps, loss, keep_iterates)
-    x = x_prev = rec.x0
-    while (g := rec.record(x)) is not None:
-        x, x_prev = x - rec.eta * g + rec.beta * (x - x_prev), x
-    return rec.trajectory
+    run = _Run("heavy_ball", grad, x0, eta, beta, steps, loss, keep_iterates)
+    eta, beta = run.eta, run.beta
+    x = x_prev = run.x0
+    for _ in run:
+        g = run.grad(x)
+        x, x_prev = x - eta * g + beta * (x - x_prev), x
+    return run.trajectory(x)
 
 
 def nesterov(grad: Callable, x0, *, eta, beta, steps: int, loss: Callable | None = None,
              keep_iterates: bool = True) -> Trajectory:
-    r"""Nesterov's accelerated gradient with constant momentum.
+    r"""Nesterov's accelerated gradient with constant momentum (Nesterov 2018, §2.2; Liao &
+    Kyrillidis 2024, eq. (2)),
 
     .. math::
         x_{k+1} = y_k - \eta \nabla f(y_k), \qquad
         y_{k+1} = x_{k+1} + \beta (x_{k+1} - x_k), \qquad y_0 = x_0 .
 
     The gradient is taken at the extrapolated point :math:`y_k`; the Trajectory keeps both
-    sequences (``x`` and ``y``), records the loss at :math:`x_k` and the norm of the gradient
-    actually evaluated, :math:`\|\nabla f(y_k)\|`. Nesterov (2018, §2.2); Liao & Kyrillidis
-    (2024), eq. (2).
+    sequences (``x`` and ``y``), the loss at :math:`x_k` and :math:`\|\nabla f(y_k)\|`.
     """
-    rec = _Recorder("nesterov", grad, x0, eta, beta, steps, loss, keep_iterates)
-    x = y = rec.x0
-    while (g := rec.record(x, at=y)) is not None:
-        x_next = y - rec.eta * g
-        x, y = x_next, x_next + rec.beta * (x_next - x)
-    return rec.trajectory
+    run = _Run("nesterov", grad, x0, eta, beta, steps, loss, keep_iterates)
+    eta, beta = run.eta, run.beta
+    x = y = run.x0
+    for _ in run:
+        g = run.grad(y, x=x)                  # the gradient at y_k (recorded with x_k, y_k)
+        x_next = y - eta * g
+        x, y = x_next, x_next + beta * (x_next - x)
+    return run.trajectory(x, y=y)
+
+
+#: The methods of the book, by name: the one place that lists them.
+METHODS = ("gd", "heavy_ball", "nesterov")
+_RULES = {"gd": gd, "heavy_ball": heavy_ball, "nesterov": nesterov}
+
+
+def run(method: str, grad: Callable, x0, *, eta, beta=0.0, steps: int,
+        loss: Callable | None = None, keep_iterates: bool = True) -> Trajectory:
+    """Run the method named ``method`` (one of :data:`METHODS`): ``run("gd", ...)`` is
+    ``gd(...)``, with the same arguments for all three (``beta`` 0 for ``"gd"``)."""
+    return method_by_name(method)(grad, x0, eta=eta, beta=beta, steps=steps, loss=loss,
+                                  keep_iterates=keep_iterates)
+
+
+def method_by_name(method: str) -> Callable:
+    """The update rule named ``method``; ValueError naming ``method`` when there is none."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return _RULES[method]
 
 
 # --------------------------------------------------------------------------------------------
-# PyTorch
+# PyTorch: the change of variables and its inverse
 # --------------------------------------------------------------------------------------------
 
 
@@ -127,10 +166,14 @@ def torch_optimizer(name: str, params, *, eta: float, beta: float = 0.0) -> torc
       :math:`y_{k+1} = y_k - \eta \nabla f(y_k) + \beta\,(x_{k+1} - x_k)`, and
       :math:`x_{k+1} - x_k = -\eta b_k` by induction (with :math:`b_k = \beta b_{k-1} +
       \nabla f(y_k)`), so :math:`y_{k+1} = y_k - \eta(\nabla f(y_k) + \beta b_k)`.
-      The book's :math:`x_k` is recovered as :math:`x_{k+1} = p_k - \eta \nabla f(p_k)`.
 
-    Sutskever, Martens, Dahl & Hinton (2013) give the same change of variables. The test
-    ``tests/test_optimizers.py`` checks the iterates agree to 1e-10 over 200 steps.
+    **The inverse** (:func:`book_iterates`): from :math:`y_k = x_k + \beta(x_k - x_{k-1})`
+    and :math:`x_k - x_{k-1} = -\eta b_{k-1}`, the book's iterate is
+    :math:`x_k = p_k + \beta\eta\, b_{k-1}` (:math:`b_{-1} = 0`, so :math:`x_0 = p_0`); for GD
+    and heavy ball :math:`x_k = p_k`.
+
+    Sutskever, Martens, Dahl & Hinton (2013) give the same change of variables.
+    ``tests/test_optimizers.py`` checks both directions against :func:`nesterov` to 1e-10.
     """
     if name not in METHODS:
         raise ValueError(f"name must be one of {METHODS}, got {name!r}")
@@ -143,118 +186,34 @@ def torch_optimizer(name: str, params, *, eta: float, beta: float = 0.0) -> torc
     return torch.optim.SGD(params, lr=eta, momentum=beta)
 
 
+def book_iterates(opt: torch.optim.SGD, params=None) -> list[torch.Tensor]:
+    r"""The book's iterates :math:`x_k` of the parameters of an optimizer made by
+    :func:`torch_optimizer` (detached copies): :math:`x_k = p_k + \beta\eta\, b_{k-1}` for
+    PyTorch's Nesterov, :math:`x_k = p_k` otherwise (the inverse in
+    :func:`torch_optimizer`'s docstring). ``params`` defaults to all of the optimizer's."""
+    if not isinstance(opt, torch.optim.SGD):
+        raise ValueError(f"opt must be a torch.optim.SGD (from torch_optimizer), got "
+                         f"{type(opt).__name__}")
+    out = []
+    for group in opt.param_groups:
+        shift = group["momentum"] * group["lr"] if group.get("nesterov") else 0.0
+        for p in group["params"]:
+            if params is not None and not any(p is q for q in params):
+                continue
+            buf = opt.state[p].get("momentum_buffer") if p in opt.state else None
+            out.append(p.detach().clone() if (buf is None or shift == 0)
+                       else p.detach() + shift * buf)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
-# The record of a run
+# Out of sight: validating, recording and stopping a run
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Trajectory:
-    r"""The record of one run (or of a batch of runs along the leading axes).
-
-    Attributes
-    ----------
-    method, eta, beta:
-        What was run.
-    x:
-        Iterates :math:`x_0, \dots, x_K`, stacked on axis 0 (same array type as ``x0``), or
-        ``None`` when ``keep_iterates=False``.
-    y:
-        Nesterov's extrapolated points :math:`y_0, \dots, y_K` (``None`` for the other methods).
-    losses:
-        :math:`f(x_k)`, a NumPy array of shape ``(K + 1, ...)``, when a ``loss`` was given.
-    grad_norms:
-        :math:`\|\nabla f(z_k)\|` at the point :math:`z_k` where the method evaluates the
-        gradient (:math:`x_k`, or :math:`y_k` for Nesterov), shape ``(K + 1, ...)``.
-    diverged:
-        True if the run blew up (a non-finite value, or a gradient norm over
-        ``DIVERGENCE_FACTOR`` times the first); the arrays then stop at the last finite step.
-    """
-
-    method: str
-    eta: object
-    beta: object
-    x: object | None
-    y: object | None
-    losses: np.ndarray | None
-    grad_norms: np.ndarray
-    diverged: bool = False
-    diverged_at: int | None = None
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def steps(self) -> int:
-        """Number of steps taken, K (the arrays hold K + 1 points)."""
-        return len(self.grad_norms) - 1
-
-    def _series(self, of: str, f_star: float, x_star) -> np.ndarray:
-        if of == "loss":
-            if self.losses is None:
-                raise ValueError("of='loss' needs a run with loss=...; pass loss to the optimizer")
-            return self.losses - f_star
-        if of == "grad_norm":
-            return self.grad_norms
-        if of == "distance":
-            if x_star is None:
-                raise ValueError("of='distance' needs x_star")
-            if self.x is None:
-                raise ValueError("of='distance' needs the iterates; run with keep_iterates=True")
-            diff = _validate.as_numpy(self.x) - _validate.as_numpy(x_star)
-            return np.linalg.norm(diff, axis=-1)
-        raise ValueError(f"of must be 'loss', 'grad_norm' or 'distance', got {of!r}")
-
-    def rate(self, of: str = "grad_norm", *, tail: float = 0.5, f_star: float = 0.0,
-             x_star=None, floor: float = 1e-12):
-        r"""Fitted linear rate :math:`\rho` of the chosen error sequence :math:`e_k`.
-
-        Fits :math:`\log e_k = a + p \log(k+1) + k \log\rho` by least squares over the last
-        ``tail`` fraction of the iterations before :math:`e_k` reaches ``floor`` times
-        :math:`e_0` (below that, round-off dominates). The :math:`\log(k+1)` term absorbs the
-        factor :math:`k` that a repeated eigenvalue of the iteration matrix produces
-        (:math:`e_k \sim k\rho^k`, as for optimally tuned heavy ball and Nesterov on a
-        quadratic), so the estimate is the asymptotic rate itself.
-
-        ``of``: ``"grad_norm"`` (default), ``"loss"`` (:math:`f(x_k) - f^\star`) or
-        ``"distance"`` (:math:`\|x_k - x^\star\|`). On a quadratic the gradient norm and the
-        distance contract like the spectral radius :math:`\rho` of the iteration, the loss like
-        :math:`\rho^2`. Returns a float, or an array over the trial axes of a batched run.
-        """
-        _validate.probability("tail", tail)
-        e = self._series(of, f_star, x_star)
-        flat = e.reshape(e.shape[0], -1)
-        rates = np.array([_fit_rate(flat[:, j], tail, floor) for j in range(flat.shape[1])])
-        return float(rates[0]) if e.ndim == 1 else rates.reshape(e.shape[1:])
-
-    def iterations_to(self, eps: float, of: str = "loss", *, relative: bool = True,
-                      f_star: float = 0.0, x_star=None):
-        r"""First k with :math:`e_k \le \varepsilon\, e_0` (or :math:`e_k \le \varepsilon` if
-        ``relative=False``); ``math.inf`` if the run never gets there. ``of`` as in
-        :meth:`rate`, default the loss gap :math:`f(x_k) - f^\star`."""
-        _validate.positive("eps", eps)
-        e = self._series(of, f_star, x_star)
-        target = eps * e[0] if relative else eps
-        hit = e <= target
-        first = np.where(hit.any(axis=0), hit.argmax(axis=0), np.inf)
-        return (int(first) if np.isfinite(first) else math.inf) if e.ndim == 1 else first
-
-
-def _fit_rate(e: np.ndarray, tail: float, floor: float) -> float:
-    e = np.asarray(e, dtype=float)
-    ok = np.isfinite(e) & (e > floor * e[0])
-    end = int(np.argmin(ok)) if not ok.all() else len(e)  # first index at or below the floor
-    start = int(end * (1.0 - tail))
-    k = np.arange(start, end, dtype=float)
-    if len(k) < 8:
-        raise ValueError(
-            f"only {len(k)} iterations lie above the round-off floor in the fitted tail; "
-            "run more steps, or raise tail")
-    design = np.stack([np.ones_like(k), np.log(k + 1.0), k], axis=1)
-    coef, *_ = np.linalg.lstsq(design, np.log(e[start:end]), rcond=None)
-    return float(np.exp(coef[2]))
-
-
-class _Recorder:
-    """Validates the inputs of a run, records each step, and stops it on divergence."""
+class _Run:
+    """Validates the inputs of a run, records each step, stops it when it diverges
+    (:func:`momentum.records.first_divergence`), and builds its :class:`Trajectory`."""
 
     def __init__(self, method, grad, x0, eta, beta, steps, loss, keep_iterates):
         if not callable(grad):
@@ -270,6 +229,8 @@ class _Recorder:
             raise ValueError(f"x0 must have at least one axis (the parameter vector), got {x0!r}")
         _validate.positive("eta", eta)
         _validate.momentum("beta", beta)
+        if method == "gd" and np.any(_validate.as_numpy(beta) != 0):
+            raise ValueError(f"beta must be 0 for gradient descent, got {beta!r}")
         for name, value in (("eta", eta), ("beta", beta)):
             shape = np.shape(_validate.as_numpy(value))
             try:
@@ -282,72 +243,79 @@ class _Recorder:
                     f"{tuple(x0.shape)}; for a batch of B trials use shape (B, 1)")
         as_x = (lambda v: torch.as_tensor(v, dtype=x0.dtype, device=x0.device)) if is_torch \
             else (lambda v: np.asarray(v, dtype=float))
-        self.method, self.grad, self.loss, self.steps = method, grad, loss, steps
+        self.method, self._grad, self.loss, self.steps = method, grad, loss, steps
         self.eta = eta if np.ndim(_validate.as_numpy(eta)) == 0 else as_x(eta)
         self.beta = beta if np.ndim(_validate.as_numpy(beta)) == 0 else as_x(beta)
         self.x0, self.is_torch, self.keep = x0, is_torch, keep_iterates
         self.xs, self.ys, self.losses, self.gnorms = [], [], [], []
         self.diverged_at = None
-        self.trajectory = None
+
+    def __iter__(self):
+        for k in range(self.steps):
+            if self.diverged_at is not None:
+                return
+            yield k
 
     def _norm(self, g):
         if self.is_torch:
             return torch.linalg.vector_norm(g.detach(), dim=-1).cpu().numpy()
         return np.linalg.norm(g, axis=-1)
 
-    def record(self, x, at=None):
-        """Record x_k (and y_k = ``at``); return the gradient at ``at`` (default x_k), or None
-        when the run is over."""
-        z = x if at is None else at
-        g = self.grad(z)
+    def grad(self, z, x=None):
+        """The gradient at z; records the point (x_k = ``x``, y_k = z when ``x`` is given,
+        else x_k = z) unless the divergence rule fires there."""
+        g = self._grad(z)
         if tuple(g.shape) != tuple(z.shape):
             raise ValueError(
                 f"grad returned shape {tuple(g.shape)} for an input of shape {tuple(z.shape)}")
-        gn = self._norm(g)
+        if self.diverged_at is None:
+            self._record(z if x is None else x, None if x is None else z, g)
+        if self.diverged_at is not None:    # the loop ends; keep its last update finite
+            return g * 0 if self.is_torch else np.zeros_like(g)
+        return g
+
+    def _record(self, x, y, g):
         k = len(self.gnorms)
-        blown = not np.all(np.isfinite(gn))
-        if self.gnorms and not blown:
-            blown = bool(np.any(gn > DIVERGENCE_FACTOR * np.maximum(self.gnorms[0], 1e-300)))
+        gn = self._norm(g)
+        first_gn = self.gnorms[0] if self.gnorms else None
+        hit = first_divergence(gn[None], first_grad_norm=first_gn)
         loss_k = None
-        if self.loss is not None and not blown:
+        if hit is None and self.loss is not None:
             loss_k = _validate.as_numpy(self.loss(x)).astype(float)
-            blown = not np.all(np.isfinite(loss_k))
-        if blown:
+            hit = first_divergence(losses=loss_k[None])
+        if hit is not None:
             self.diverged_at = k
-            warnings.warn(
-                f"{self.method} diverged at step {k} (eta={self._show(self.eta)}, "
-                f"beta={self._show(self.beta)}); the trajectory stops at step {k - 1}",
-                DivergenceWarning, stacklevel=3)
-            self._finish()
-            return None
+            warn_diverged(self.method, k, self.eta, self.beta, stacklevel=5)
+            return
         self.gnorms.append(gn)
         if loss_k is not None:
             self.losses.append(loss_k)
         if self.keep:
             self.xs.append(x)
-            if at is not None:
-                self.ys.append(at)
-        if k == self.steps:
-            self._finish()
-            return None
-        return g
+            if y is not None:
+                self.ys.append(y)
 
-    @staticmethod
-    def _show(v):
-        arr = _validate.as_numpy(v)
-        return f"{float(arr):g}" if arr.ndim == 0 else f"array{arr.shape}"
-
-    def _finish(self):
-        stack = (lambda s: torch.stack(s)) if self.is_torch else (lambda s: np.stack(s))
+    def trajectory(self, x, y=None) -> Trajectory:
+        """Record the last point (x_K, y_K) and return the Trajectory of the run."""
+        if self.diverged_at is None:
+            self.grad(x if y is None else y, x=None if y is None else x)
+        stack = torch.stack if self.is_torch else np.stack
         keep = self.keep and len(self.xs) > 0
-        self.trajectory = Trajectory(
+        shape = tuple(self.x0.shape[:-1])
+        return Trajectory(
             method=self.method,
             eta=self.eta,
             beta=self.beta,
             x=stack(self.xs) if keep else None,
             y=stack(self.ys) if keep and self.ys else None,
-            losses=np.stack(self.losses) if self.losses else None,
-            grad_norms=np.stack(self.gnorms) if self.gnorms else np.empty((0,)),
+            losses=np.stack(self.losses) if self.losses else
+            (np.empty((0, *shape)) if self.loss is not None else None),
+            grad_norms=np.stack(self.gnorms) if self.gnorms else np.empty((0, *shape)),
             diverged=self.diverged_at is not None,
             diverged_at=self.diverged_at,
         )
+
+
+def _fit_rate(e, tail, floor):
+    """Kept for old callers: :func:`momentum.records.fit_rate` on one sequence."""
+    return fit_rate(np.asarray(e, dtype=float), tail=tail, floor=floor)

@@ -348,3 +348,95 @@ def high_resolution_beta(mu, s):
 
 
 __all__ += ["rho_hb", "rho_nag", "nag_alpha", "rho_without_correction", "high_resolution_beta"]
+
+
+def ntk_lambda_m(lambda_0, lambda_max):
+    r""":math:`\lambda_m = \lambda_{\max}(H^\infty) + \lambda_0/4`, the bound on
+    :math:`\lambda_{\max}(H(t))` near initialisation (Liu et al. 2023, Lemmas 1-3, with
+    :math:`\lambda_0 = \lambda_{\min}(H^\infty)`); the largest step is :math:`s = 1/\lambda_m`."""
+    _validate.positive("lambda_0", lambda_0)
+    _validate.positive("lambda_max", lambda_max)
+    return float(lambda_max) + float(lambda_0) / 4
+
+
+def ntk_kappa(lambda_0, lambda_m):
+    r""":math:`\kappa = \lambda_m/(\lambda_0/2) = 2\lambda_m/\lambda_0`, the condition number of
+    the residual dynamics of Liu et al. (2023), whose curvature lies in
+    :math:`[\lambda_0/2, \lambda_m]` near initialisation (Lemmas 1-3)."""
+    _validate.positive("lambda_0", lambda_0)
+    _validate.positive("lambda_m", lambda_m)
+    return float(lambda_m) / (float(lambda_0) / 2)
+
+
+def heavy_ball_underdamped_above(mu, s):
+    r"""The eigenvalue above which a mode of heavy ball's residual ODE is underdamped,
+    :math:`\lambda > \mu/(1 + \sqrt{\mu s})`. The mode obeys
+    :math:`\ddot\delta + 2\sqrt\mu\,\dot\delta + (1 + \sqrt{\mu s})\lambda\,\delta = 0` (the
+    heavy-ball high-resolution ODE of Shi, Du, Jordan & Su 2021, §1.1, on the residual as in
+    Liu et al. 2023), underdamped when :math:`\mu < (1 + \sqrt{\mu s})\lambda`."""
+    _validate.positive("mu", mu)
+    _validate.positive("s", s)
+    return float(mu) / (1 + math.sqrt(mu * s))
+
+
+def nesterov_underdamped_interval(mu, s):
+    r"""The eigenvalues :math:`\lambda_- < \lambda < \lambda_+` for which a mode of Nesterov's
+    residual ODE is underdamped,
+
+    .. math:: \lambda_\pm = \frac{2 \pm 2\sqrt{1 - \mu s}}{s}.
+
+    The mode obeys :math:`\ddot\delta + (2\sqrt\mu + \sqrt s\,\lambda)\dot\delta +
+    (1 + \sqrt{\mu s})\lambda\,\delta = 0` (NAG-SC's high-resolution ODE, Shi, Du, Jordan & Su
+    2021, §1.1, on the residual as in Liu et al. 2023): underdamped when
+    :math:`(\sqrt\mu + \sqrt s\lambda/2)^2 < (1 + \sqrt{\mu s})\lambda`, i.e.
+    :math:`s\lambda^2/4 - \lambda + \mu < 0`. Needs :math:`\mu s \le 1`."""
+    _validate.positive("mu", mu)
+    _validate.positive("s", s)
+    if mu * s > 1:
+        raise ValueError(f"mu * s must be <= 1, got mu={mu!r}, s={s!r}")
+    root = math.sqrt(1 - mu * s)
+    return (2 - 2 * root) / s, (2 + 2 * root) / s
+
+
+__all__ += ["ntk_lambda_m", "ntk_kappa", "heavy_ball_underdamped_above",
+            "nesterov_underdamped_interval"]
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 2 and 3: the additive model's threshold and Theorem 15's width (Liao & Kyrillidis 2024)
+# --------------------------------------------------------------------------------------------
+
+
+def additive_threshold(mu: float, L1: float, c: float = 1.0, *, B: float = 1.0,
+                       constant: float = 1.0) -> float:
+    r"""The largest :math:`\sigma_{\max}(A_2)` for which the additive model
+    :math:`h = A_1 x + \sigma(A_2 u)` satisfies both of Theorem 7's conditions
+    (:func:`theorem7_bounds`) with Theorem 7's :math:`\beta` (Liao & Kyrillidis 2024, §5.1).
+
+    With :math:`s = \sigma_{\max}(A_2)`: :math:`G_1 = Bs`, :math:`G_2 = B\sqrt{L_1}\,s`,
+    :math:`L_2 = 1`, so the conditions read :math:`B^4 s^4 \le b_1` and
+    :math:`B^4 L_1 s^4 \le b_2`, and
+
+    .. math:: s^\star = \min\{b_1^{1/4},\ (b_2/L_1)^{1/4}\}/B .
+    """
+    _validate.mu_L(mu, L1)
+    _validate.positive("B", B)
+    kappa = L1 / mu
+    beta = theorem7_beta(kappa, c)
+    b1, b2 = theorem7_bounds(mu, 1.0, kappa, beta, constant=constant)
+    return min(b1 ** 0.25, (b2 / L1) ** 0.25) / B
+
+
+def width_requirement(n: int, d0: int) -> float:
+    r"""Theorem 15's sufficient penultimate width, without its absolute constant (Liao &
+    Kyrillidis 2024, Thm 15):
+
+    .. math:: d_{\Lambda-1} \gtrsim n^{4.5}\max\{n, d_0^2\},
+
+    which is :math:`n^{5.5}` when :math:`d_0^2 \le n`."""
+    _validate.positive_int("n", n)
+    _validate.positive_int("d0", d0)
+    return float(n) ** 4.5 * max(n, d0 ** 2)
+
+
+__all__ += ["additive_threshold", "width_requirement"]

@@ -1,0 +1,210 @@
+r"""The two-layer ReLU network of Chapter 4, its NTK Gram matrix and the arc-cosine kernel.
+
+Du, Zhai, Poczos & Singh (2019); Liu, Tao, Li, Zhan, Wang & Pan (2023), §3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import _validate
+from ..optimizers import torch_optimizer
+from ..records import ModuleRecorder, Trajectory
+from ._shared import _inputs
+
+__all__ = ["TwoLayerReLU", "ntk_gram", "arccos_kernel", "max_distance", "train_two_layer"]
+
+
+class TwoLayerReLU(nn.Module):
+    r"""The two-layer ReLU network of Du et al. (2019) and Liu et al. (2023), eq. (1):
+
+    .. math::
+        f(W, a; x) = \frac{1}{\sqrt m} \sum_{r=1}^m a_r\, \sigma(w_r^\top x), \qquad
+        \sigma(z) = \max\{0, z\},
+
+    with :math:`w_r(0) \sim \mathcal N(0, I_d)` and :math:`a_r` uniform on :math:`\{-1, +1\}`.
+    Only :math:`W` (the parameter ``W``, rows :math:`w_r`) is trained; :math:`a` is a fixed
+    buffer. The loss is eq. (2), :math:`\ell(W) = \tfrac12 \sum_i (f(W, a; x_i) - y_i)^2`.
+
+    ``seeds`` an int gives one network (``W`` of shape ``(m, d)``); a sequence of ints gives
+    one independent network per seed, stacked (``W`` of shape ``(B, m, d)``), so that several
+    random initialisations train as one tensor computation. Network ``seeds[i]`` of a stack is
+    the same as the single network drawn with that seed. ``forward(X)`` maps inputs of shape
+    ``(n, d)`` to outputs ``(n,)``, or ``(B, n)`` for a stack.
+    """
+
+    def __init__(self, m: int, d: int, *, seeds: int | Sequence[int] = 0,
+                 dtype: torch.dtype = torch.float64):
+        super().__init__()
+        _validate.positive_int("m", m)
+        _validate.positive_int("d", d)
+        single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
+        seed_list = [int(seeds)] if single else \
+            (list(seeds) if isinstance(seeds, Sequence) and not isinstance(seeds, str) else [])
+        if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+                                    for s in seed_list):
+            raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
+        Ws, As = [], []
+        for s in seed_list:
+            gen = torch.Generator().manual_seed(int(s))
+            Ws.append(torch.randn(m, d, generator=gen, dtype=dtype))
+            As.append(torch.randint(0, 2, (m,), generator=gen).to(dtype) * 2 - 1)
+        W, a = torch.stack(Ws), torch.stack(As)
+        self.m, self.d, self.batched = m, d, not single
+        self.W = nn.Parameter(W[0] if single else W)
+        self.register_buffer("a", a[0] if single else a)
+
+    def forward(self, X) -> torch.Tensor:
+        # no finiteness check: runs under torch.func
+        X = torch.as_tensor(X, dtype=self.W.dtype, device=self.W.device)
+        if X.ndim != 2 or X.shape[1] != self.d:
+            raise ValueError(f"X must have d = {self.d} columns, got shape {tuple(X.shape)}")
+        pre = self.W @ X.T                                           # (..., m, n)
+        return (self.a.unsqueeze(-1) * torch.relu(pre)).sum(-2) / math.sqrt(self.m)
+
+    def loss(self, X, y) -> torch.Tensor:
+        r""":math:`\ell(W) = \tfrac12 \sum_i (f(x_i) - y_i)^2`; shape ``()``, or ``(B,)`` for a
+        stack."""
+        y = torch.as_tensor(y, dtype=self.W.dtype, device=self.W.device)
+        return 0.5 * ((self(X) - y) ** 2).sum(-1)
+
+    def flat_loss(self, X, y):
+        r"""The loss of a single network as a function of its flattened weights,
+        :math:`w \mapsto \ell(W)` with :math:`W` = ``w.reshape(m, d)`` (for
+        :mod:`momentum.optimizers`, :func:`momentum.ode.weight_ode` and ``torch.func``)."""
+        if self.batched:
+            raise ValueError("flat_loss takes a single network (seeds an int)")
+        X = _inputs(X).to(self.W)
+        y = torch.as_tensor(y, dtype=self.W.dtype, device=self.W.device)
+        shape = (self.m, self.d)
+
+        def loss(w):
+            return 0.5 * ((torch.func.functional_call(self, {"W": w.reshape(shape)}, (X,)) - y)
+                          ** 2).sum()
+
+        return loss
+
+    def activation_pattern(self, X) -> torch.Tensor:
+        r"""The indicators :math:`\mathbb 1\{w_r^\top x_i \ge 0\}`, shape ``(..., m, n)``."""
+        X = _inputs(X).to(self.W)
+        if X.shape[1] != self.d:
+            raise ValueError(f"X must have d = {self.d} columns, got shape {tuple(X.shape)}")
+        return (self.W.detach() @ X.T >= 0).to(self.W.dtype)
+
+
+def ntk_gram(model: TwoLayerReLU, X, *, method: str = "closed") -> torch.Tensor:
+    r"""The empirical NTK Gram matrix :math:`H(t)` of a :class:`TwoLayerReLU` at its current
+    weights (Liu et al. 2023, eq. (9); Du et al. 2019, eq. (4)):
+
+    .. math::
+        H_{ij} = \sum_{r=1}^m \Big\langle \frac{\partial f_i}{\partial w_r},
+        \frac{\partial f_j}{\partial w_r} \Big\rangle
+        = \frac{x_i^\top x_j}{m} \sum_{r=1}^m
+        \mathbb 1\{w_r^\top x_i \ge 0,\ w_r^\top x_j \ge 0\},
+
+    using :math:`\partial f_i / \partial w_r = a_r x_i \mathbb 1\{w_r^\top x_i \ge 0\}/\sqrt m`
+    (eq. (16)) and :math:`a_r^2 = 1`. ``method="closed"`` evaluates the right-hand side (any
+    stack of networks, shape ``(..., n, n)``); ``method="autograd"`` builds the Jacobian with
+    ``torch.func.jacrev`` and forms :math:`J J^\top` (one network; it differs from the closed
+    form only where some :math:`w_r^\top x_i = 0` exactly, a null event).
+    """
+    X = _inputs(X).to(model.W)
+    if method == "closed":
+        S = model.activation_pattern(X)                              # (..., m, n)
+        return (X @ X.T) * (S.transpose(-1, -2) @ S) / model.m
+    if method == "autograd":
+        if model.batched:
+            raise ValueError("method='autograd' takes a single network; use method='closed'")
+        W = model.W.detach()
+        J = torch.func.jacrev(lambda w: torch.func.functional_call(model, {"W": w}, (X,)))(W)
+        J = J.reshape(X.shape[0], -1)
+        return J @ J.T
+    raise ValueError(f"method must be 'closed' or 'autograd', got {method!r}")
+
+
+def arccos_kernel(X) -> torch.Tensor:
+    r"""The infinite-width NTK Gram matrix :math:`H^\infty` of the two-layer ReLU network in
+    closed form (Liu et al. 2023, eq. (10); Du et al. 2019, §3; the arc-cosine kernel of order 0
+    of Cho & Saul 2009):
+
+    .. math::
+        H^\infty_{ij} = \mathbb E_{w \sim \mathcal N(0, I)}\big[x_i^\top x_j\,
+        \mathbb 1\{w^\top x_i \ge 0,\ w^\top x_j \ge 0\}\big]
+        = \frac{x_i^\top x_j\,\big(\pi - \arccos(x_i^\top x_j)\big)}{2\pi}
+
+    for unit-norm :math:`x_i` (the angle between two Gaussian half-spaces). Raises ValueError if
+    a row of ``X`` is not of unit norm.
+    """
+    X = _inputs(X)
+    norms = torch.linalg.vector_norm(X, dim=1)
+    if not torch.allclose(norms, torch.ones_like(norms), atol=1e-6):
+        raise ValueError("X must have unit-norm rows (the formula assumes ||x_i|| = 1)")
+    G = (X @ X.T).clamp(-1.0, 1.0)
+    return G * (math.pi - torch.arccos(G)) / (2 * math.pi)
+
+
+
+def max_distance(model: TwoLayerReLU, W0) -> torch.Tensor:
+    r""":math:`\max_r \|w_r - w_r(0)\|_2`, the largest distance any neuron has moved from its
+    initialisation (Liu et al. 2023, Lemmas 4 and 6 bound it by :math:`O(1/\sqrt m)`); shape
+    ``()`` or ``(B,)``."""
+    W0 = torch.as_tensor(W0, dtype=model.W.dtype)
+    if W0.shape != model.W.shape:
+        raise ValueError(f"W0 must have the shape of model.W, {tuple(model.W.shape)}, got "
+                         f"{tuple(W0.shape)}")
+    _validate.finite("W0", W0)
+    return _max_distance(model.W, W0.to(model.W.device))
+
+
+def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta: float,
+                    steps: int) -> Trajectory:
+    r"""Train ``model`` (one network or a stack) on :math:`\ell(W)` with full-batch heavy ball
+    (Liu et al. 2023, eq. (4)) or Nesterov (eq. (5)),
+
+    .. math::
+        w_r(k+1) = w_r(k) + \beta\,(w_r(k) - w_r(k-1)) - \eta\,\nabla_{w_r}\ell(W(k))
+        \;\big[-\, \beta\eta\,(\nabla_{w_r}\ell(W(k)) - \nabla_{w_r}\ell(W(k-1)))\big],
+
+    the bracket being Nesterov's gradient correction, through
+    :func:`momentum.optimizers.torch_optimizer` (``torch.optim.SGD``; eq. (5) is Nesterov in
+    the extrapolated variables, which is what PyTorch's ``nesterov=True`` iterates). The loss
+    of a stack is the sum of the networks' losses, whose gradient with respect to network
+    :math:`b`'s weights is that network's own gradient, so the stack trains as independent runs.
+    The model is trained in place.
+
+    Returns a :class:`~momentum.records.Trajectory` with ``losses`` :math:`\ell(W_k)`,
+    ``grad_norms`` :math:`\|\nabla \ell(W_k)\|_F` (at PyTorch's point, the extrapolated one
+    for Nesterov) and the series ``distances`` :math:`\max_r \|w_r(k) - w_r(0)\|`
+    (:func:`max_distance`), NumPy arrays of shape ``(K + 1,)`` or ``(K + 1, B)`` for a stack,
+    kept on the device during the run and copied to the host in blocks
+    (:class:`~momentum.records.ModuleRecorder`, which also applies the divergence rule).
+    """
+    if not isinstance(model, TwoLayerReLU):
+        raise ValueError(f"model must be a TwoLayerReLU, got {type(model).__name__}")
+    _validate.positive_int("steps", steps)
+    X = _inputs(X).to(model.W)
+    y = torch.as_tensor(y, dtype=model.W.dtype, device=model.W.device)
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
+    opt = torch_optimizer(method, [model.W], eta=eta, beta=beta)
+    W0 = model.W.detach().clone()
+    rec = ModuleRecorder(method, eta, beta, steps)
+    for k in range(steps + 1):
+        opt.zero_grad()
+        loss = model.loss(X, y)
+        loss.sum().backward()
+        gnorm = torch.linalg.vector_norm(model.W.grad, dim=(-2, -1))
+        stop = rec.record(losses=loss, grad_norms=gnorm, distances=_max_distance(model.W, W0))
+        if stop or k == steps:
+            break
+        opt.step()
+    return rec.trajectory()
+
+
+def _max_distance(W, W0):
+    return torch.linalg.vector_norm(W.detach() - W0, dim=-1).amax(-1)
