@@ -195,7 +195,9 @@ def rate_on_spectrum(method: str, eigenvalues, eta, beta=0.0):
 # Under assumptions A1-A6 (mu-strongly convex and L1-smooth in the nice block x, kappa = L1/mu),
 # with a constant c in (0, 1] that the step size exposes:
 #
-# * Theorem 6 (GD): eta = c / L1, f(x_k, u_k) - f* <= (1 - c/(4 kappa))^k (f(x_0, u_0) - f*);
+# * GD: Theorem 6 gives only the rate 1 - Theta(1/kappa); the book uses eta = c / L1 and the
+#   explicit bound f(x_k, u_k) - f* <= (1 - c/(4 kappa))^k (f(x_0, u_0) - f*), its own choice
+#   (Chapter 2 derives and checks it);
 # * Theorem 7 (Nesterov): eta = c / L1, beta = (4 sqrt(kappa) - sqrt(c)) / (4 sqrt(kappa)
 #   + 7 sqrt(c)), f(x_k, u_k) - f* <= 2 (1 - c/(4 sqrt(kappa)))^k (f(x_0, u_0) - f*),
 #   when G1 and G2 are small enough (theorem7_bounds).
@@ -230,8 +232,9 @@ def rate_theorem7(kappa, c=1.0):
 
 
 def rate_theorem6(kappa, c=1.0):
-    r"""Theorem 6's guaranteed loss contraction for GD on the partition model,
-    :math:`1 - c/(4\kappa)` (Liao & Kyrillidis 2024, Thm 6)."""
+    r"""The book's explicit loss contraction for GD on the partition model,
+    :math:`1 - c/(4\kappa)`, :math:`c \in (0, 1]`; Liao & Kyrillidis 2024 (Thm 6) state only
+    :math:`1 - \Theta(1/\kappa)` (see Chapter 2)."""
     _validate.kappa("kappa", kappa)
     _check_c(c)
     out = 1.0 - np.asarray(c, dtype=float) / (4 * np.asarray(kappa, dtype=float))
@@ -248,8 +251,9 @@ def theorem7_tuning(mu: float, L1: float, c: float = 1.0) -> Tuning:
 
 
 def theorem6_tuning(mu: float, L1: float, c: float = 1.0) -> Tuning:
-    r"""GD on the partition model (Liao & Kyrillidis 2024, Thm 6): :math:`\eta = c/L_1`, loss
-    rate :math:`1 - c/(4\kappa)`."""
+    r"""GD on the partition model with the book's step :math:`\eta = c/L_1` and its explicit loss
+    rate :math:`1 - c/(4\kappa)` (Liao & Kyrillidis 2024, Thm 6, give
+    :math:`1 - \Theta(1/\kappa)`)."""
     _validate.mu_L(mu, L1)
     _check_c(c)
     return Tuning(c / L1, 0.0, rate_theorem6(L1 / mu, c))

@@ -1,4 +1,5 @@
-r"""The networks of the book, as ``torch.nn.Module``s with the scaling of the analysis each follows.
+r"""The networks of the book, as ``torch.nn.Module``s with the scaling each analysis follows (where
+a paper does not fix the initialisation, the docstring states the book's choice).
 
 One module per model family, each with its initialisation stated and its source:
 

@@ -44,11 +44,14 @@ class DeepReLU(nn.Module):
         f(W) = \tfrac12 \|F_\Lambda - Y\|_F^2,
 
     with :math:`\sigma = \mathrm{relu}`, :math:`W_\ell \in \mathbb R^{d_{\ell-1}\times d_\ell}`
-    and the book's initialisation: :math:`(W_\ell)_{ij} \sim \mathcal N(0, 1/d_{\ell-1})` for
-    :math:`\ell < \Lambda` and a smaller last layer
-    :math:`(W_\Lambda)_{ij} \sim \mathcal N(0, d_{\Lambda-1}^{-3/2})` (the outputs start near 0
-    and the last layer dominates the gradient); the essay says only "standard Gaussian
-    initialisation".
+    and the book's initialisation :math:`(W_\ell)_{ij} \sim \mathcal N(0, 1/d_{\ell-1})` for
+    :math:`\ell < \Lambda`, :math:`(W_\Lambda)_{ij} \sim \mathcal N(0, d_{\Lambda-1}^{-3/2})`.
+    Liao & Kyrillidis state only a "standard Gaussian initialization"; these variances are the
+    book's choice, not taken from the papers: the fan-in scale for the hidden layers, and a last
+    layer whose variance is smaller than the fan-in :math:`1/d_{\Lambda-1}` by a factor
+    :math:`d_{\Lambda-1}^{-1/2}`, so that the outputs start near 0 and the gradient of the
+    earlier layers, which reaches them through :math:`W_\Lambda`, starts small next to the last
+    layer's (Chapter 3, exercise "Why the last layer starts small").
 
     ``widths`` is :math:`(d_0, d_1, \dots, d_\Lambda)` with :math:`\Lambda \ge 2` (at least one
     hidden layer, else there is no wild block). ``seeds`` an int gives one network; a sequence
