@@ -105,21 +105,22 @@ def heavy_ball(grad: Callable, x0, *, eta, beta, steps: int, loss: Callable | No
 
 def nesterov(grad: Callable, x0, *, eta, beta, steps: int, loss: Callable | None = None,
              keep_iterates: bool = True) -> Trajectory:
-    r"""Nesterov's accelerated gradient with constant momentum (Nesterov 2018, §2.2; Liao &
-    Kyrillidis 2024, eq. (2)),
+    r"""Nesterov's accelerated gradient with constant momentum (Nesterov 2018, §2.2;
+    Liao & Kyrillidis 2024, eq. (2)),
 
     .. math::
         x_{k+1} = y_k - \eta \nabla f(y_k), \qquad
         y_{k+1} = x_{k+1} + \beta (x_{k+1} - x_k), \qquad y_0 = x_0 .
 
-    The gradient is taken at the extrapolated point :math:`y_k`; the Trajectory keeps both
-    sequences (``x`` and ``y``), the loss at :math:`x_k` and :math:`\|\nabla f(y_k)\|`.
+    The gradient is taken at the extrapolated point :math:`y_k`; the Trajectory keeps
+    both sequences (``x`` and ``y``), the loss at :math:`x_k` and
+    :math:`\|\nabla f(y_k)\|`.
     """
     run = _Run("nesterov", grad, x0, eta, beta, steps, loss, keep_iterates)
     eta, beta = run.eta, run.beta
     x = y = run.x0
     for _ in run:
-        g = run.grad(y, x=x)                  # the gradient at y_k (recorded with x_k, y_k)
+        g = run.grad(y, x=x)            # the gradient at y_k (recorded with x_k, y_k)
         x_next = y - eta * g
         x, y = x_next, x_next + beta * (x_next - x)
     return run.trajectory(x, y=y)

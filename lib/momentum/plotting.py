@@ -23,7 +23,7 @@ import numpy as np
 from . import _validate, theory
 
 __all__ = ["COLORS", "LABELS", "use_style", "bands", "slider", "kappa_race", "MAX_FRAMES",
-           "PowerLaw", "power_law_fit"]
+           "PowerLaw", "power_law_fit", "times_ten"]
 
 COLORS = {
     "gd": "#2a9d8f",
@@ -180,3 +180,16 @@ def kappa_race(fig_or_ax, kappa: float, *, eps: float = 1e-2, k_max: int | None 
                  r"$\times$ as many iterations")
     ax.legend(loc="upper right")
     return ax
+
+
+def times_ten(v: float, digits: int = 1) -> str:
+    r"""``v`` in scientific notation as mathtext/LaTeX, for a title or a label:
+    :math:`v = m \times 10^{e}` with :math:`1 \le |m| < 10` rounded to ``digits`` decimals
+    (0.29 gives ``"2.9 \times 10^{-1}"``; Python's ``f"{v:.{digits}e}"``, rewritten). Put it
+    between ``$`` signs. Raises ValueError for a non-finite ``v`` or a negative ``digits``."""
+    if not np.isfinite(v):
+        raise ValueError(f"v must be finite, got {v!r}")
+    if int(digits) != digits or digits < 0:
+        raise ValueError(f"digits must be a non-negative integer, got {digits!r}")
+    mantissa, exponent = f"{float(v):.{int(digits)}e}".split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
