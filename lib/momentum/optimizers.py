@@ -80,7 +80,7 @@ def gd(grad: Callable, x0, *, eta, beta=0.0, steps: int, loss: Callable | None =
     eta = run.eta
     x = run.x0
     for _ in run:
-        g = run.grad(x)                       # the gradient at x_k (recorded with x_k)
+        g = run.grad(x)                  # grad f(x_k), recorded with x_k
         x = x - eta * g
     return run.trajectory(x)
 
@@ -119,7 +119,7 @@ def nesterov(grad: Callable, x0, *, eta, beta, steps: int, loss: Callable | None
     eta, beta = run.eta, run.beta
     x = y = run.x0
     for _ in run:
-        g = run.grad(y, x=x)                  # the gradient at y_k (recorded with x_k, y_k)
+        g = run.grad(y, x=x)             # grad f(y_k), recorded with x_k and y_k
         x_next = y - eta * g
         x, y = x_next, x_next + beta * (x_next - x)
     return run.trajectory(x, y=y)
