@@ -22,14 +22,14 @@ fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=90)
 kappas = np.logspace(1, 4, 8)
 batch = problems.QuadraticBatch(problems.random_quadratic(k, 20, seed=2) for k in kappas)
 x0 = np.tile(np.random.default_rng(0).standard_normal(20), (len(batch), 1))
-for m in ["gd", "heavy_ball", "nesterov"]:
+for m in optimizers.METHODS:
     tun = [theory.tuning(m, mu, L) for mu, L in zip(batch.mu[:, 0], batch.L[:, 0])]
-    kw = {} if m == "gd" else {"beta": np.array([[t.beta] for t in tun])}
     steps = int(12 * kappas.max() if m == "gd" else 12 * np.sqrt(kappas.max()))
-    traj = getattr(optimizers, m)(batch.grad, x0, eta=np.array([[t.eta] for t in tun]),
-                                   steps=steps, loss=batch.loss, keep_iterates=False, **kw)
+    traj = optimizers.run(m, batch.grad, x0, eta=np.array([[t.eta] for t in tun]),
+                          beta=np.array([[t.beta] for t in tun]), steps=steps,
+                          loss=batch.loss, keep_iterates=False)
     its = traj.iterations_to(1e-8)
-    slope = np.polyfit(np.log(kappas), np.log(its), 1)[0]
+    slope = plotting.power_law_fit(kappas, its).exponent
     ax1.loglog(kappas, its, "o-", color=plotting.COLORS[m],
                label=f"{plotting.LABELS[m]} (slope {slope:.2f})")
 ax1.set_xlabel(r"condition number $\kappa$")
@@ -41,7 +41,7 @@ hb, nag = theory.heavy_ball_tuning(f.mu, f.L), theory.nesterov_tuning(f.mu, f.L)
 x0 = np.array([3.3])
 nag = theory.nesterov_tuning(f.mu, f.L / 0.9)  # tuned for the valid bound L' = L / 0.9
 for m, t in [("heavy_ball", hb), ("nesterov", nag)]:
-    traj = getattr(optimizers, m)(f.grad, x0, eta=t.eta, beta=t.beta, steps=60)
+    traj = optimizers.run(m, f.grad, x0, eta=t.eta, beta=t.beta, steps=60)
     ax2.semilogy(np.abs(traj.x[:, 0]) + 1e-300, "o-", ms=3, color=plotting.COLORS[m],
                  label=f"{plotting.LABELS[m]} (eta = {t.eta:.3f}, beta = {t.beta:.3f})")
 ax2.set_ylim(1e-16, 10)
