@@ -130,6 +130,7 @@ def _mini_book(tmp_path: Path) -> Path:
     (book / "chapters").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
     shutil.copy(ROOT / "references.bib", book / "references.bib")
+    shutil.copytree(ROOT / "_ext", book / "_ext")  # the config's local extension (book_pdf)
     (book / "intro.md").write_text("# Mini book\n\nA front page.\n")
     (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
                                    "  - file: chapters/synthetic\n")
