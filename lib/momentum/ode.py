@@ -48,6 +48,7 @@ __all__ = [
     "weight_ode",
     "shi_initial_velocity",
     "iterate_initial_velocity",
+    "iterate_gap",
 ]
 
 #: The momentum methods of :data:`momentum.optimizers.METHODS`, the ones with a high-resolution ODE.
@@ -281,3 +282,51 @@ def weight_ode(loss: Callable, w0, t, *, s: float, mu: float, method: str, v0=No
     state0 = np.concatenate([w0.numpy(), v0.numpy()])
     sol = solve_ivp(rhs, (t[0], t[-1]), state0, t_eval=t, method="RK45", rtol=rtol, atol=atol)
     return ODESolution(method, sol.t, sol.y[:p].T, sol.y[p:].T, bool(sol.success))
+
+
+@dataclass
+class IterateGap:
+    """What :func:`iterate_gap` measures: the largest relative gap ``gap``, the times ``t``,
+    the iterates ``iterates`` (shape ``(K + 1, n)``) and the ODE solution ``exact`` at them."""
+
+    gap: float
+    t: np.ndarray
+    iterates: np.ndarray
+    exact: np.ndarray
+
+
+def iterate_gap(H, delta0, *, s: float, mu: float, method: str, horizon: float,
+                v0: str = "matched") -> IterateGap:
+    r"""How far the iterates of heavy ball or Nesterov on the frozen-kernel quadratic
+    :math:`\hat\ell(\Delta) = \tfrac12 \Delta^\top H \Delta` stay from the residual ODE
+    (Liu et al. 2023, eqs. (25)-(27) with :math:`H` fixed; Shi et al. 2021, §1.1):
+
+    .. math::
+        \text{gap} = \max_{0 \le k \le K} \frac{\|\Delta_k - \Delta(t_k)\|}{\|\Delta_0\|},
+        \qquad t_k = k\sqrt s,\quad K = \mathrm{round}(T/\sqrt s),
+
+    with :math:`\eta = s`, :math:`\beta = (1-\sqrt{\mu s})/(1+\sqrt{\mu s})`
+    (:func:`momentum.theory.high_resolution_beta`), ``horizon`` :math:`T`, the iterates from
+    :func:`momentum.optimizers.run` and :math:`\Delta(t)` from :func:`residual_ode_exact`,
+    started with :math:`\dot\Delta(0) = -\tfrac12\sqrt s\,H\Delta_0`
+    (``v0="matched"``, :func:`iterate_initial_velocity`) or at rest (``v0="zero"``, as the
+    theorems of Liu et al. do)."""
+    from . import theory
+
+    H = _matrix(H)
+    d0 = _vector("delta0", delta0, H.shape[0])
+    _validate.positive("horizon", horizon)
+    if v0 not in ("matched", "zero"):
+        raise ValueError(f"v0 must be 'matched' or 'zero', got {v0!r}")
+    coefficients(method, s=s, mu=mu)                     # validates method, s, mu
+    if not np.any(d0):
+        raise ValueError("delta0 must not be zero (the gap is relative to its norm)")
+    steps = max(int(round(horizon / math.sqrt(s))), 1)
+    run = optimizers.run(method, lambda r: H @ r, d0, eta=s,
+                         beta=theory.high_resolution_beta(mu, s), steps=steps)
+    t = np.arange(steps + 1) * math.sqrt(s)
+    vel = iterate_initial_velocity(H @ d0, s=s) if v0 == "matched" else np.zeros_like(d0)
+    exact = residual_ode_exact(H, d0, t, s=s, mu=mu, method=method, v0=vel).z
+    iterates = np.asarray(run.x)
+    gap = float(np.linalg.norm(iterates - exact, axis=1).max() / np.linalg.norm(d0))
+    return IterateGap(gap, t, iterates, exact)

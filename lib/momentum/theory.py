@@ -406,6 +406,24 @@ __all__ += ["ntk_lambda_m", "ntk_kappa", "heavy_ball_underdamped_above",
             "nesterov_underdamped_interval"]
 
 
+def two_layer_width_requirement(n: int, lambda_0, p=1.0) -> float:
+    r"""The width that Theorems 1 and 2 of Liu et al. (2023) assume, without its absolute
+    constant:
+
+    .. math:: m = \Omega\Big(\frac{n^6}{p^3\lambda_0^4}\Big),
+
+    for the bounds to hold with probability at least :math:`1 - p` over the initialisation.
+    At :math:`p = 1` (the default) it is the smallest this expression gets for any :math:`p`."""
+    _validate.positive_int("n", n)
+    _validate.positive("lambda_0", lambda_0)
+    if not (isinstance(p, (int, float, np.floating)) and 0 < p <= 1):
+        raise ValueError(f"p must be in (0, 1], got {p!r}")
+    return float(n) ** 6 / (float(p) ** 3 * float(lambda_0) ** 4)
+
+
+__all__ += ["two_layer_width_requirement"]
+
+
 # --------------------------------------------------------------------------------------------
 # Chapter 2 and 3: the additive model's threshold and Theorem 15's width (Liao & Kyrillidis 2024)
 # --------------------------------------------------------------------------------------------

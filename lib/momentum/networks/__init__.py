@@ -33,6 +33,7 @@ from .deep_relu_partition import (
 from .two_layer import (
     TwoLayerReLU,
     arccos_kernel,
+    kernel_drift,
     max_distance,
     ntk_gram,
     train_two_layer,
@@ -40,7 +41,7 @@ from .two_layer import (
 
 __all__ = [
     "TwoLayerReLU", "ntk_gram", "arccos_kernel", "NTKConstants", "ntk_constants",
-    "max_distance", "train_two_layer",
+    "max_distance", "kernel_drift", "train_two_layer",
     "DeepReLU", "partition_sizes", "partition", "set_partition", "DeepReLUPartition",
     "partition_functions", "feature_spectrum", "DeepReLUConstants", "deep_relu_constants",
     "width_requirement", "train_deep_relu",

@@ -17,7 +17,8 @@ from ..optimizers import torch_optimizer
 from ..records import ModuleRecorder, Trajectory
 from ._shared import _inputs
 
-__all__ = ["TwoLayerReLU", "ntk_gram", "arccos_kernel", "max_distance", "train_two_layer"]
+__all__ = ["TwoLayerReLU", "ntk_gram", "arccos_kernel", "max_distance", "kernel_drift",
+           "train_two_layer"]
 
 
 class TwoLayerReLU(nn.Module):
@@ -161,8 +162,34 @@ def max_distance(model: TwoLayerReLU, W0) -> torch.Tensor:
     return _max_distance(model.W, W0.to(model.W.device))
 
 
+def kernel_drift(model: TwoLayerReLU, X, H0) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""How far the kernel has moved from ``H0``, and its smallest eigenvalue now:
+
+    .. math::
+        \big(\|H(W) - H_0\|_2,\ \lambda_{\min}(H(W))\big),
+
+    with :math:`H(W)` the empirical NTK Gram matrix at the current weights (:func:`ntk_gram`)
+    and :math:`\|\cdot\|_2` the spectral norm, the largest absolute eigenvalue of the
+    symmetric difference. Liu et al. (2023), Lemmas 2-3 (after Du et al. 2019, Lemma 3.2), keep
+    :math:`\|H(t) - H(0)\|_2 < \lambda_0/4` while every neuron stays near its start, which
+    gives :math:`\lambda_{\min}(H(t)) > \lambda_0/2`. Shapes ``()`` each, or ``(B,)`` for a
+    stack; ``H0`` has the shape of ``ntk_gram(model, X)``."""
+    H = ntk_gram(model, X)
+    H0 = torch.as_tensor(H0, dtype=H.dtype, device=H.device)
+    if H0.shape != H.shape:
+        raise ValueError(f"H0 must have the shape of ntk_gram(model, X), {tuple(H.shape)}, "
+                         f"got {tuple(H0.shape)}")
+    _validate.finite("H0", H0)
+    return _kernel_drift(H, H0)
+
+
+def _kernel_drift(H, H0):
+    change = torch.linalg.eigvalsh(H - H0).abs().amax(-1)
+    return change, torch.linalg.eigvalsh(H)[..., 0]
+
+
 def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta: float,
-                    steps: int) -> Trajectory:
+                    steps: int, kernel_every: int | None = None) -> Trajectory:
     r"""Train ``model`` (one network or a stack) on :math:`\ell(W)` with full-batch heavy ball
     (Liu et al. 2023, eq. (4)) or Nesterov (eq. (5)),
 
@@ -183,6 +210,12 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
     (:func:`max_distance`), NumPy arrays of shape ``(K + 1,)`` or ``(K + 1, B)`` for a stack,
     kept on the device during the run and copied to the host in blocks
     (:class:`~momentum.records.ModuleRecorder`, which also applies the divergence rule).
+
+    With ``kernel_every`` :math:`= j`, the record also holds the series ``kernel_drift``
+    :math:`\|H(k) - H(0)\|_2` and ``kernel_min_eig`` :math:`\lambda_{\min}(H(k))`
+    (:func:`kernel_drift`, the kernel of Liu et al. 2023, Lemmas 2-3), measured at the steps
+    :math:`k` divisible by :math:`j` and at the last step, NaN at the others (the
+    eigenvalues cost more than a step).
     """
     if not isinstance(model, TwoLayerReLU):
         raise ValueError(f"model must be a TwoLayerReLU, got {type(model).__name__}")
@@ -191,15 +224,26 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
     y = torch.as_tensor(y, dtype=model.W.dtype, device=model.W.device)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
+    if kernel_every is not None:
+        _validate.positive_int("kernel_every", kernel_every)
     opt = torch_optimizer(method, [model.W], eta=eta, beta=beta)
     W0 = model.W.detach().clone()
+    H0 = ntk_gram(model, X) if kernel_every else None
     rec = ModuleRecorder(method, eta, beta, steps)
     for k in range(steps + 1):
         opt.zero_grad()
         loss = model.loss(X, y)
         loss.sum().backward()
         gnorm = torch.linalg.vector_norm(model.W.grad, dim=(-2, -1))
-        stop = rec.record(losses=loss, grad_norms=gnorm, distances=_max_distance(model.W, W0))
+        extra = {}
+        if kernel_every:
+            if k % kernel_every == 0 or k == steps:
+                drift, low = _kernel_drift(ntk_gram(model, X), H0)
+            else:
+                drift = low = torch.full_like(gnorm, float("nan"))
+            extra = {"kernel_drift": drift, "kernel_min_eig": low}
+        stop = rec.record(losses=loss, grad_norms=gnorm, distances=_max_distance(model.W, W0),
+                          **extra)
         if stop or k == steps:
             break
         opt.step()
