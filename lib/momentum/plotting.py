@@ -193,3 +193,42 @@ def times_ten(v: float, digits: int = 1) -> str:
         raise ValueError(f"digits must be a non-negative integer, got {digits!r}")
     mantissa, exponent = f"{float(v):.{int(digits)}e}".split("e")
     return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
+#: Chapter 3's three runs per setting: (colour, line style) for GD and the two Nesterov tunings.
+DEEP_RELU_STYLES = {"gd": (COLORS["gd"], "-"), "classical": (COLORS["nesterov"], "-"),
+                    "theorem 7": (COLORS["nesterov"], "--")}
+
+
+def loss_panels(grid: dict, depths: Sequence[int], width: int, title: Callable, *,
+                names: dict, ylim=None, figsize=(10, 3.3)):
+    r"""Chapter 3's loss figure: one panel per depth at penultimate width ``width``, the relative
+    loss :math:`f(x_k, u_k)/f(x_0, u_0)` of the three runs of ``grid[depth, width]`` (a grid of
+    :func:`momentum.networks.deep_relu_grid.train_grid`) as :func:`bands` (geometric mean over
+    seeds, :math:`\pm1` std of :math:`\log_{10}`), and dotted the median over seeds of the
+    frozen-features runs of GD and of Nesterov with the classical :math:`\beta`. ``names`` maps
+    each run's name to its legend label; ``title(depth, kappa_x)`` gives each panel's title.
+    Returns the figure (legend below the panels)."""
+    missing = [(d, width) for d in depths if (d, width) not in grid]
+    if not depths or missing:
+        raise ValueError(f"grid has no runs at (depth, width) = {missing or 'any'}")
+    fig, axes = plt.subplots(1, len(depths), figsize=figsize, layout="constrained",
+                             sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, depth in zip(axes, depths):
+        r = grid[depth, width]
+        for name, (color, ls) in DEEP_RELU_STYLES.items():
+            rec = r["runs"][name]["rec"]
+            bands(ax, rec.losses.T / rec.losses[0][:, None], color=color, linestyle=ls,
+                  label=names[name])
+        for name in ["gd", "classical"]:
+            rec = r["runs"][name]["frozen"]
+            ax.plot(np.median(rec.losses / rec.losses[0], axis=1), ":", lw=1.2,
+                    color=DEEP_RELU_STYLES[name][0], label=f"{names[name]}, frozen")
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.set_title(title(depth, r["kappa_x"]))
+        ax.set_xlabel("iteration $k$")
+    axes[0].set_ylabel(r"$f(x_k, u_k) / f(x_0, u_0)$")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
+    return fig
