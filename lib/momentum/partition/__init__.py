@@ -32,8 +32,9 @@ invertible (:math:`n = d_1`), :math:`x^\star(u) = A_1^{-1}(y - \sigma(A_2 u))` r
 conditions**: :func:`check_theorem7` (formulas in :mod:`momentum.theory`).
 
 The package: :mod:`.model` (the constants, the additive model), :mod:`.estimate` (measuring the
-constants of any model), :mod:`.theorem7` (Theorem 7's conditions). The run utilities it once
-held live with the one record of every run, :mod:`momentum.records` (``DivergenceGuard``, and
+constants of any model), :mod:`.theorem7` (Theorem 7's conditions), :mod:`.sweep`
+(iterations to a tolerance against :math:`\kappa`, one batched run). The run utilities it
+once held live with the one record of every run, :mod:`momentum.records` (``DivergenceGuard``, and
 :func:`window_rate`, the window option of :func:`momentum.records.fit_rate`); their names are
 re-exported here so ``momentum.partition.X`` keeps working.
 """
@@ -50,6 +51,7 @@ from .model import (
     block_deltas,
     random_additive_model,
 )
+from .sweep import iterations_to_tolerance, kappa_batch
 from .theorem7 import Theorem7Check, additive_threshold, check_theorem7
 
 __all__ = [
@@ -64,6 +66,8 @@ __all__ = [
     "DivergenceGuard",
     "window_rate",
     "ACTIVATIONS",
+    "kappa_batch",
+    "iterations_to_tolerance",
 ]
 
 
