@@ -237,3 +237,88 @@ def nesterov_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: boo
     ]
     return _run("nesterov_step", fn, ("x", "x_prev", "grad", "eta", "beta"),
                 reference_nesterov_step, mistakes, trials, seed, verbose)
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 5: the layer gradients of a deep linear network
+# --------------------------------------------------------------------------------------------
+
+
+def reference_deep_linear_gradients(weights, X, Y, scale):
+    r"""The gradients :math:`\nabla_{W_\ell}\ell` of :math:`\ell = \tfrac12\|a W_L\cdots W_1 X -
+    Y\|_F^2` with respect to each :math:`W_\ell`, by PyTorch's autograd (a list of arrays)."""
+    ws = [torch.tensor(np.asarray(w, dtype=float), requires_grad=True) for w in weights]
+    F = torch.as_tensor(np.asarray(X, dtype=float))
+    for W in ws:
+        F = W @ F
+    loss = 0.5 * ((scale * F - torch.as_tensor(np.asarray(Y, dtype=float))) ** 2).sum()
+    return [g.numpy() for g in torch.autograd.grad(loss, ws)]
+
+
+def deep_linear_gradients(fn: Callable, *, trials: int = 20, seed: int = 0,
+                          verbose: bool = True) -> CheckResult:
+    r"""Check ``fn(weights, X, Y, scale)`` (Exercise 5.2) against the layer gradients of the
+    deep linear network's loss :math:`\ell = \tfrac12\|a W_L \cdots W_1 X - Y\|_F^2`,
+
+    .. math::
+        \nabla_{W_\ell}\ell = a\,(W_L \cdots W_{\ell+1})^\top\, U\, (W_{\ell-1} \cdots W_1 X)^\top,
+        \qquad U = a W_L \cdots W_1 X - Y,
+
+    where ``weights`` is the list :math:`[W_1, \dots, W_L]` of NumPy arrays
+    (:math:`W_\ell` of shape ``(d_l, d_{l-1})``), ``X`` has shape ``(d_x, n)``, ``Y``
+    ``(d_y, n)`` and ``scale`` is :math:`a`. ``fn`` returns the list of gradients in the same
+    order. The reference is autograd (:func:`reference_deep_linear_gradients`); depths 1 to 4
+    and widths 1 to 5 are drawn at random. Prints a pass or the first failing case; returns a
+    :class:`CheckResult`."""
+    if not callable(fn):
+        raise ValueError(f"fn must be a function, got {type(fn).__name__}")
+    _validate.positive_int("trials", trials)
+    rng = np.random.default_rng(seed)
+    name = "deep_linear_gradients"
+    message, failed, case = f"{name}: all {trials} random cases pass.", None, None
+    for case in range(1, trials + 1):
+        depth = int(rng.integers(1, 5))
+        widths = [int(v) for v in rng.integers(1, 6, size=depth + 1)]
+        n = int(rng.integers(1, 5))
+        weights = [rng.standard_normal((widths[i + 1], widths[i])) for i in range(depth)]
+        X = rng.standard_normal((widths[0], n))
+        Y = rng.standard_normal((widths[-1], n))
+        scale = float(np.round(rng.uniform(0.2, 1.5), 3))
+        expected = reference_deep_linear_gradients(weights, X, Y, scale)
+        head = (f"{name}: case {case} of {trials} fails (depth {depth}, widths {widths}, "
+                f"n = {n}, scale = {scale:g}).\n")
+        copies = [w.copy() for w in weights]
+        try:
+            got = fn(copies, X.copy(), Y.copy(), scale)
+        except Exception as err:  # the reader's code: report any error it raises
+            failed = head + f"your function raised {type(err).__name__}: {err}"
+            break
+        if any(not np.array_equal(a, b) for a, b in zip(copies, weights)):
+            failed = head + "your function changed the weights in place; return new arrays."
+            break
+        if got is None or len(got) != depth:
+            failed = head + (f"expected a list of {depth} gradients (one per layer), got "
+                             f"{'None' if got is None else len(got)}")
+            break
+        got = [np.asarray(_validate.as_numpy(g), dtype=float) for g in got]
+        bad = [i for i, (g, e) in enumerate(zip(got, expected)) if not _close(g, e)]
+        if bad:
+            i = bad[0]
+            failed = head + (f"layer {i + 1}: expected\n{_fmt(expected[i])}\ngot\n"
+                             f"{_fmt(got[i])}")
+            if got[i].shape != expected[i].shape:
+                failed += (f"\nshape: expected {expected[i].shape} (the shape of W_{i + 1}), "
+                           f"got {got[i].shape}")
+            elif _close(got[i] * scale, expected[i]):
+                failed += ("\nhint: off by the factor scale: U already contains one factor a, "
+                           "and the derivative of a W_L ... W_1 brings a second.")
+            elif _close(got[i], expected[i] * scale):
+                failed += "\nhint: one factor of scale too many."
+            break
+    if failed is not None:
+        message = failed
+    else:
+        case = None
+    if verbose:
+        print(message)
+    return CheckResult(name, failed is None, trials, message, case)

@@ -15,6 +15,7 @@ The names below are re-exported so that ``networks.DeepReLU`` etc. keep working.
 """
 
 from ._shared import NTKConstants, ntk_constants
+from .deep_linear import *  # noqa: F403  (Chapter 5: DeepLinear, DeepLinearResNet, ...)
 from .deep_relu import (
     DeepReLU,
     DeepReLUConstants,
