@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 CHAPTERS = $(sort $(wildcard chapters/*.ipynb))
 export TQDM_DISABLE = 1
 
-.PHONY: help venv book test unit unit-all notebooks lint execute bench clean student browser colab-cells
+.PHONY: help venv book test unit unit-all notebooks lint execute bench clean student browser colab-cells pdf student-pdf
 
 help:
 	@echo "make book      set up .venv and build the HTML book into _build/html"
@@ -13,8 +13,10 @@ help:
 	@echo "make unit      the quick unit tests (pytest -m 'not slow')"
 	@echo "make execute   re-execute every chapter in place (after changing lib/); commit the result"
 	@echo "make bench     run the benchmarks and rewrite benchmarks/report.txt"
+	@echo "make pdf       the whole book as one PDF, _build/pdf/book.pdf (printed by headless Chromium; after make book)"
+	@echo "make student-pdf  the student edition as one PDF, student/_build/pdf/book.pdf (after make student)"
 	@echo "make student   the student edition: student/chapters/*.ipynb and student/_build/html, no solutions"
-	@echo "make browser   load every page of _build/html in headless Chromium; screenshots/ (after make book)"
+	@echo "make browser   load every page of _build/html in Debian's headless Chromium, check links, math, widths; screenshots/ (after make book)"
 	@echo "make colab-cells  rewrite each chapter's Colab install cell from repository.url in _config.yml"
 
 venv: $(VENV)/.installed
@@ -52,8 +54,22 @@ bench: venv
 student: venv
 	$(PY) .ci/student_edition.py build
 
-browser: venv
-	$(PY) .ci/browser_check.py _build/html --screenshots screenshots
+# BROWSER_FLAGS: e.g. --lenient raw-tex,wide-math (see .ci/browser_check.py); empty = all strict
+BROWSER_FLAGS ?=
+# The HTML book's download menu links book.pdf: the browser check needs it there.
+browser: venv _build/html/book.pdf
+	$(PY) .ci/browser_check.py _build/html --screenshots screenshots $(BROWSER_FLAGS)
+
+pdf: venv
+	$(PY) .ci/pdf_edition.py build --copy-to _build/html
+	$(PY) .ci/pdf_edition.py check _build/pdf/book.pdf
+
+_build/html/book.pdf:
+	$(MAKE) pdf
+
+student-pdf: venv
+	$(PY) .ci/pdf_edition.py build --book student --copy-to student/_build/html
+	$(PY) .ci/pdf_edition.py check student/_build/pdf/book.pdf --book student --no-solutions
 
 colab-cells: venv
 	$(PY) .ci/student_edition.py sync-install-cells

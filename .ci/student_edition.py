@@ -8,8 +8,10 @@
 *removed from the sources* (not hidden): ``{solution}`` blocks, and everything between
 ``{solution-start}`` and ``{solution-end}`` (markdown and code cells alike). Exercise cells stay;
 where a solution held code, an empty code cell is left for the student's answer. It then builds
-the HTML book into ``student/_build/html`` (Sphinx ``-W``) and fails if any solution text is
-found in the notebooks or the HTML.
+the HTML book into ``student/_build/html`` (Sphinx ``-W``) without the launch (Binder, Colab)
+and repository buttons, which would open the instructor notebooks, and fails if any solution
+text is found in the notebooks or the HTML, or any link in the HTML to the repository or to a
+notebook launcher.
 
 ``sync-install-cells`` writes the Colab install cell (see :func:`install_cell_source`) from
 ``repository.url`` in ``_config.yml`` into every ``chapters/*.ipynb`` (``make colab-cells``):
@@ -289,9 +291,16 @@ def write_edition(root: Path, toc_path: Path, out: Path) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((root / "_config.yml").read_text())
     config["title"] = f"{config['title']} (student edition)"
+    # The launch (Binder, Colab) and repository buttons would open the instructor notebooks,
+    # solutions included: the student edition has none (hand out student/chapters/ instead).
+    config["launch_buttons"] = {"binderhub_url": "", "colab_url": "", "jupyterhub_url": "",
+                                "thebe": False}
+    html = config.setdefault("html", {})
+    for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+        html[button] = False
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
-    for extra in ("references.bib", "_static"):
+    for extra in ("references.bib", "_static", "_ext"):
         src = root / extra
         if src.is_dir():
             shutil.copytree(src, out / extra, dirs_exist_ok=True)
@@ -320,10 +329,42 @@ def build_html(out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
+class _Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.hrefs += [v for k, v in attrs if k in ("href", "src", "action") and v]
+
+
+#: Hosts that open a notebook of the repository (the instructor's, with its solutions).
+LAUNCH_HOSTS = ("mybinder.org", "colab.research.google.com")
+
+
+def instructor_links(page: str, repo_url: str) -> list[str]:
+    """The links in an HTML page that lead to the instructor notebooks: to the repository
+    (``repo_url``, in any form: GitHub, a Colab or Binder URL naming its owner/name) or to a
+    notebook launcher (Binder, Colab)."""
+    parser = _Links()
+    parser.feed(page)
+    repo = "/".join(repo_url.rstrip("/").split("/")[-2:]).lower()
+    return sorted({h for h in parser.hrefs
+                   if repo in h.lower() or any(host in h.lower() for host in LAUNCH_HOSTS)})
+
+
 def leaks_in_edition(root: Path, out: Path) -> list[str]:
     """Every solution snippet of the instructor notebooks found in the student notebooks or
-    HTML pages under ``out`` (empty when the edition is clean)."""
+    HTML pages under ``out``, and every link in its HTML to the instructor notebooks (launch
+    and repository buttons): empty when the edition is clean."""
     problems = []
+    site = out / "_build" / "html"
+    repo = repository_url(root)
+    for page in sorted(site.rglob("*.html")) if site.is_dir() else []:
+        if any(part.startswith(("_", ".")) for part in page.relative_to(site).parts[:-1]):
+            continue
+        for href in instructor_links(page.read_text(errors="replace"), repo):
+            problems.append(f"{page.relative_to(out)}: link to the instructor notebooks {href}")
     for src in sorted(out.rglob("*.ipynb")):
         if "_build" in src.parts:
             continue
@@ -358,7 +399,8 @@ def main(argv=None) -> int:
             build_html(args.out)
         leaks = leaks_in_edition(args.root, args.out)
         if leaks:
-            print("solution text found in the student edition:\n  " + "\n  ".join(leaks))
+            print("solution text or instructor links found in the student edition:\n  "
+                  + "\n  ".join(leaks))
             return 1
         print(f"student edition written to {args.out} with no solution text")
         return 0

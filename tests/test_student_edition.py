@@ -98,6 +98,17 @@ def test_leak_detector_finds_solutions_where_they_are():
     assert se.find_leaks(snippets, se.notebook_text(se.strip_solutions(nb)[0])) == []
 
 
+def test_instructor_links_are_found_in_any_form():
+    repo = "https://github.com/someone/the-book"
+    page = ('<a href="https://github.com/someone/the-book">repo</a>'
+            '<a href="https://mybinder.org/v2/gh/other/x/main">binder</a>'
+            '<a href="https://colab.research.google.com/github/someone/the-book/blob/main/a.ipynb">'
+            'colab</a><a href="https://example.org/paper.pdf">a paper</a>'
+            '<a href="../_sources/chapters/a.ipynb">download</a>')
+    found = se.instructor_links(page, repo + "/")
+    assert len(found) == 3 and not any("example.org" in h or "_sources" in h for h in found)
+
+
 @pytest.mark.skipif(not CHAPTERS, reason="no chapter exists yet")
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_every_chapter_strips_clean(path):
@@ -143,9 +154,17 @@ def test_slow_student_html_has_no_solution_and_instructor_html_has_all(tmp_path)
     assert "(student edition)" in (out / "_build/html/index.html").read_text() or \
         "(student edition)" in (out / "_build/html/intro.html").read_text()
 
+    # no launch (Binder, Colab) or repository button leads to the instructor notebooks
+    repo = se.repository_url(book)
+    assert se.instructor_links(page.read_text(), repo) == []
+    assert se.leaks_in_edition(book, out) == []
+
     se.build_html(book)  # the instructor edition: the normal build, solutions in dropdowns
     instructor = (book / "_build/html/chapters/synthetic.html").read_text()
     assert 'class="solution' in instructor
+    links = se.instructor_links(instructor, repo)  # the detector sees the instructor's buttons
+    assert any("mybinder.org" in h for h in links) and any("colab" in h for h in links)
+    assert repo in links
     leaks = se.find_leaks(snippets, se.html_text(instructor))
     assert CODE_SECRET in leaks
     assert any("purple elephants" in leak for leak in leaks)

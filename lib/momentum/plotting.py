@@ -2,8 +2,8 @@ r"""One visual style for the whole book, and the figure types chapters share.
 
 * :func:`use_style` sets Matplotlib's defaults (modest dpi, so committed notebooks stay small).
 * :data:`COLORS`, :data:`LABELS`: one colour and one name per method, used everywhere.
-* :func:`bands`: mean :math:`\pm` std over trials on a log axis (computed on
-  :math:`\log_{10}` of the values, so the band is symmetric on the plot and never negative).
+* :func:`bands`: the geometric mean over trials with a band of one standard deviation of
+  :math:`\log_{10}` of the values (symmetric on the log axis and never negative).
 * :func:`slider`: a figure the reader scrubs in the static HTML, with no kernel: a Matplotlib
   animation rendered by ``to_jshtml``.
 * :func:`power_law_fit`: the slope of a log-log plot, :math:`y \approx C x^p`, by least squares.
@@ -65,9 +65,17 @@ def use_style() -> None:
 
 
 def bands(ax, values, *, k=None, color=None, label=None, linestyle="-", alpha=0.25):
-    r"""Plot the mean of :math:`\log_{10}` ``values`` over trials with a :math:`\pm 1` std band,
-    on a log y-axis. ``values`` has shape ``(trials, steps)``; zeros and negatives are clipped to
-    the smallest positive float so that they show at the floor rather than vanish."""
+    r"""Plot, on a log y-axis, the geometric mean of ``values`` over trials,
+    :math:`10^{m_k}` with :math:`m_k = \operatorname{mean}_i \log_{10} v_{ik}`, and the band
+    :math:`10^{m_k \pm s_k}`, :math:`s_k = \operatorname{std}_i \log_{10} v_{ik}`.
+
+    Not the arithmetic mean :math:`\pm` std of the values (what the essay reports): on a log axis
+    losses spread over decades, the arithmetic mean is set by the largest trial and its lower
+    edge :math:`\bar v - \sigma` is often negative, so it cannot be drawn. The statistic on
+    :math:`\log_{10} v` is the one whose band the eye reads on a log axis: a factor
+    :math:`10^{s_k}` up and down. ``values`` has shape ``(trials, steps)``; zeros and negatives
+    are clipped to the smallest positive float so that they show at the floor rather than
+    vanish."""
     v = np.asarray(_validate.as_numpy(values), dtype=float)
     if v.ndim != 2:
         raise ValueError(f"values must have shape (trials, steps), got {v.shape}")

@@ -1,0 +1,289 @@
+"""The PDF edition: the whole book as one PDF, printed by headless Chromium.
+
+    python .ci/pdf_edition.py build [--book .] [--out _build/pdf/book.pdf] [--copy-to _build/html]
+    python .ci/pdf_edition.py check _build/pdf/book.pdf [--book .] [--no-solutions]
+
+``build`` (what ``make pdf`` runs) builds the book once more with Sphinx's single-page HTML
+builder (``jupyter-book build --builder singlehtml``: every chapter on one page, so the
+cross-references and the numbering are those of the HTML book), serves it on 127.0.0.1, opens it
+in Debian's Chromium through Playwright (the same browser the browser check drives; no browser
+download), waits until MathJax has typeset every formula, opens every solution dropdown, shows
+each static slider at its current frame without its controls, and prints the page to A4 with the
+browser's own PDF engine. With ``--copy-to`` it also copies the PDF into the HTML book, where the
+download menu of every page links it.
+
+Why Chromium and not LaTeX: this route needs nothing beyond what the browser check already
+installs (Chromium, Playwright's Python package), works offline, and prints exactly what the
+HTML book shows (MathJax's typesetting, the notebooks' PNG figures, sphinx-proof and
+sphinx-exercise boxes with their HTML numbers). Jupyter Book's LaTeX route needs 0.4-2.4 GB of
+TeX packages on every clean CI machine, and its ``pdfhtml`` builder downloads a Chromium of its
+own, which fails without a network.
+
+``check`` reads the PDF's text with pypdf and fails unless every chapter's title and every
+exercise number is there, no reference is unresolved ("??"), no raw TeX survived (``$`` pairs,
+``\\frac`` and other commands in the text), and prints the page count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+#: Print-only CSS: the book's column full width, no navigation, no buttons; slider controls hidden
+#: (the PDF shows the frame the page opened on); no page break inside a figure or a box.
+PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm 18mm 14mm; }
+.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
+.bd-footer-article, .bd-footer-content, .prev-next-area, .header-article-items,
+.headerlink, .toggle-button, .anim-buttons, .anim-state, input[type="range"],
+.skip-link, .search-button-field { display: none !important; }
+.bd-main .bd-content .bd-article-container { max-width: 100% !important; }
+.bd-page-width { max-width: 100% !important; }
+img, figure, .proof, .exercise, .admonition { break-inside: avoid; }
+h1 { break-before: page; }
+#jb-print-docs-body h1 { break-before: avoid; }
+div.cell_output, div.highlight pre { white-space: pre-wrap; word-break: break-word; }
+"""
+
+#: Waits for MathJax (if the page loads it) to finish typesetting; returns the number of formulas.
+MATHJAX_JS = """async () => {
+  const mj = window.MathJax;
+  if (!mj || !mj.startup || !mj.startup.promise) { return -1; }
+  await mj.startup.promise;
+  if (mj.typesetPromise) { await mj.typesetPromise(); }
+  return document.querySelectorAll('mjx-container').length;
+}"""
+
+#: Opens every dropdown (sphinx-togglebutton's <details> and hidden toggles) so that solutions
+#: and hidden inputs print in the instructor edition.
+OPEN_JS = """() => {
+  document.querySelectorAll('details').forEach(d => d.open = true);
+  document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+  document.querySelectorAll('button.toggle-button')
+    .forEach(b => b.classList.remove('toggle-button-hidden'));
+  return document.querySelectorAll('details').length;
+}"""
+
+
+#: The text of every code cell and output, which the check sets aside (code legitimately holds
+#: TeX strings such as Matplotlib labels).
+CODE_JS = """() => Array.from(document.querySelectorAll(
+  'div.highlight pre, div.cell_output pre, div.output pre, pre.literal-block, code'))
+  .map(e => e.innerText).join('\\n')"""
+
+
+def _browser_check():
+    path = ROOT / ".ci" / "browser_check.py"
+    spec = importlib.util.spec_from_file_location("browser_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_singlehtml(book: Path) -> Path:
+    """Build the single-page HTML book into ``book/_build/singlehtml`` and return its folder."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(book), "--builder", "singlehtml", "-W", "--keep-going"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stdout.write(result.stdout[-6000:])
+        sys.stderr.write(result.stderr[-6000:])
+        raise SystemExit(f"pdf: the single-page HTML build failed (exit {result.returncode})")
+    site = book / "_build" / "singlehtml"
+    if not (site / "intro.html").is_file():
+        raise SystemExit(f"pdf: no {site / 'intro.html'} after the single-page build")
+    return site
+
+
+def print_pdf(site: Path, out: Path, chromium: str = CHROMIUM) -> dict:
+    """Print ``site/intro.html`` (the single-page book) to ``out``; returns what it saw."""
+    from playwright.sync_api import sync_playwright
+
+    bc = _browser_check()
+    server, base = bc.serve(site)
+    blocked = set()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=bc.FLAGS)
+            context = browser.new_context(viewport={"width": 1100, "height": 1400})
+
+            def route(r):
+                if r.request.url.startswith(base) or r.request.url.startswith("data:"):
+                    r.continue_()
+                else:
+                    blocked.add(urlsplit(r.request.url).netloc)
+                    r.abort()
+
+            context.route("**/*", route)
+            page = context.new_page()
+            page.goto(f"{base}/intro.html", wait_until="load", timeout=180_000)
+            formulas = page.evaluate(MATHJAX_JS)
+            details = page.evaluate(OPEN_JS)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.with_suffix(".code.txt").write_text(page.evaluate(CODE_JS))
+            page.add_style_tag(content=PRINT_CSS)
+            page.emulate_media(media="print")
+            page.wait_for_timeout(500)
+            page.pdf(path=str(out), format="A4", print_background=True,
+                     display_header_footer=True, header_template="<span></span>",
+                     footer_template=('<div style="font-size:8px;width:100%;text-align:center;">'
+                                      '<span class="pageNumber"></span></div>'),
+                     margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+            browser.close()
+    finally:
+        server.kill()
+    return {"formulas": formulas, "dropdowns": details, "blocked": sorted(blocked)}
+
+
+
+# --------------------------------------------------------------------------------------------
+# Checks on the printed PDF
+# --------------------------------------------------------------------------------------------
+
+RAW_TEX = re.compile(r"\$[^$\n]{1,80}\$|\\(?:frac|sqrt|mathbf|mathcal|operatorname|left|right|"
+                     r"begin|end|alpha|beta|eta|kappa|lambda|sigma|norm|grad|vx|vu)\b")
+
+
+def chapter_titles(book: Path, toc: Path) -> list[str]:
+    """The first ``# `` heading of every chapter in the table of contents."""
+    import json
+
+    import yaml
+
+    titles = []
+    spec = yaml.safe_load(toc.read_text())
+    files = [spec["root"]] + [c["file"] for part in spec.get("parts", []) for c in part["chapters"]]
+    for f in files:
+        for suffix in (".ipynb", ".md"):
+            path = book / (f + suffix)
+            if not path.is_file():
+                continue
+            if suffix == ".ipynb":
+                cells = json.loads(path.read_text())["cells"]
+                text = "\n".join("".join(c["source"]) for c in cells
+                                  if c["cell_type"] == "markdown")
+            else:
+                text = path.read_text()
+            m = re.search(r"^# (.+)$", text, re.M)
+            if m:
+                titles.append(m.group(1).strip())
+            break
+    return titles
+
+
+def exercise_count(book: Path, toc: Path) -> dict[int, int]:
+    """Exercises per numbered chapter (1, 2, ...), counted in the chapters' sources."""
+    import json
+
+    import yaml
+
+    spec = yaml.safe_load(toc.read_text())
+    counts = {}
+    chapters = [c["file"] for part in spec.get("parts", []) if part.get("numbered")
+                for c in part["chapters"]]
+    for i, f in enumerate(chapters, start=1):
+        path = book / (f + ".ipynb")
+        if not path.is_file():
+            continue
+        cells = json.loads(path.read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        counts[i] = len(re.findall(r"^[`:]{3,}\{exercise(?:-start)?\}", text, re.M | re.I))
+    return counts
+
+
+def pdf_text(pdf: Path) -> tuple[str, int]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf))
+    return "\n".join(page.extract_text() or "" for page in reader.pages), len(reader.pages)
+
+
+def normalise(s: str) -> str:
+    """Text as compared: curly quotes straightened, whitespace collapsed."""
+    for curly, straight in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"')):
+        s = s.replace(curly, straight)
+    return re.sub(r"\s+", " ", s)
+
+
+def check_pdf(pdf: Path, book: Path = ROOT, toc: Path | None = None,
+              solutions: bool = True) -> list[str]:
+    """Problems found in the printed book (empty when it is fine). With ``solutions=False``
+    (the student edition) any solution box in the PDF is a problem too."""
+    toc = toc or book / "_toc.yml"
+    text, pages = pdf_text(pdf)
+    flat = normalise(text)
+    problems = []
+    for title in chapter_titles(book, toc):
+        plain = normalise(re.sub(r"[*_`$]", "", title))
+        if plain not in flat:
+            problems.append(f"chapter title missing: {plain!r}")
+    for chapter, n in exercise_count(book, toc).items():
+        for j in range(1, n + 1):
+            if not re.search(rf"Exercise {chapter}\.{j}\b", flat):
+                problems.append(f"exercise {chapter}.{j} not found")
+    if "??" in flat:
+        i = flat.index("??")
+        problems.append(f"unresolved reference '??' near {flat[max(0, i - 60):i + 20]!r}")
+    code_file = pdf.with_suffix(".code.txt")
+    code = normalise(code_file.read_text()) if code_file.is_file() else ""
+    prose = [line for line in text.splitlines()
+             if (n := normalise(line).strip()) and n not in code]
+    for m in list(RAW_TEX.finditer(normalise("\n".join(prose))))[:10]:
+        problems.append(f"raw TeX in the text (outside code): {m.group(0)!r}")
+    if not solutions:
+        for m in list(re.finditer(r"Solution to", flat))[:5]:
+            problems.append(f"a solution in the student PDF: {flat[m.start():m.start() + 60]!r}")
+    print(f"pdf: {pdf} has {pages} pages")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--book", type=Path, default=ROOT)
+    b.add_argument("--out", type=Path, default=None)
+    b.add_argument("--copy-to", type=Path, default=None)
+    b.add_argument("--chromium", default=CHROMIUM)
+    c = sub.add_parser("check")
+    c.add_argument("pdf", type=Path)
+    c.add_argument("--book", type=Path, default=ROOT)
+    c.add_argument("--toc", type=Path, default=None)
+    c.add_argument("--no-solutions", action="store_true",
+                   help="fail on any solution box (the student edition)")
+    args = parser.parse_args(argv)
+    if args.cmd == "build":
+        if not Path(args.chromium).exists():
+            raise SystemExit(f"pdf: no Chromium at {args.chromium} "
+                             "(apt-get install chromium, as .ci/run does)")
+        book = args.book.resolve()
+        out = (args.out or book / "_build" / "pdf" / "book.pdf").resolve()
+        seen = print_pdf(build_singlehtml(book), out, args.chromium)
+        print(f"pdf: wrote {out} ({out.stat().st_size / 1e6:.1f} MB; "
+              f"{seen['formulas']} typeset formulas, {seen['dropdowns']} dropdowns opened)")
+        if seen["formulas"] == -1:
+            print("pdf: warning: the page loaded no MathJax; formulas print as TeX")
+        if args.copy_to:
+            target = args.copy_to / "book.pdf"
+            shutil.copyfile(out, target)
+            print(f"pdf: copied to {target} (linked from every page's download menu)")
+        return 0
+    problems = check_pdf(args.pdf, args.book.resolve(), args.toc,
+                         solutions=not args.no_solutions)
+    for p in problems:
+        print(f"pdf: {p}")
+    print("pdf: ok" if not problems else f"pdf: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
