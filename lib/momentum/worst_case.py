@@ -102,7 +102,7 @@ def pep_worst_cases(method: str, mu: float, L: float, eta: float, beta: float = 
     the SDP grows with the steps, so keep them to a dozen or so on a laptop)."""
     steps = list(steps)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         steps = tqdm(steps, desc=f"PEP {method}", leave=False)
     return [pep_worst_case(method, mu, L, eta, beta, steps=k, function_class=function_class,
