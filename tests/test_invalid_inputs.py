@@ -223,6 +223,8 @@ CASES += [
      lambda v: check.heavy_ball_step(lambda *a: a[0], trials=v)),
     ("check.nesterov_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: check.nesterov_step(v)),
+    ("check.mass_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
+     lambda v: check.mass_step(v)),
     # networks: the two-layer ReLU network (Chapter 4) and the deep ReLU network (Chapter 3)
     ("TwoLayerReLU-m", "m", NOT_POSITIVE_INT, lambda v: networks.TwoLayerReLU(v, 3)),
     ("TwoLayerReLU-seeds", "seeds", st.sampled_from([[], (), "a", 1.5, [0, 1.5]]),

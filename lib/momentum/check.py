@@ -322,3 +322,79 @@ def deep_linear_gradients(fn: Callable, *, trials: int = 20, seed: int = 0,
     if verbose:
         print(message)
     return CheckResult(name, failed is None, trials, message, case)
+
+# Chapter 6: the MaSS step (added for "Beyond the theorems")
+# --------------------------------------------------------------------------------------------
+
+
+def reference_mass_step(w, u, g, eta1, eta2, gamma):
+    r"""One step of MaSS (Liu & Belkin 2020), as in :mod:`momentum.stochastic`:
+    :math:`w_{k+1} = u_k - \eta_1 g`, :math:`u_{k+1} = (1+\gamma) w_{k+1} - \gamma w_k +
+    \eta_2 g`, with :math:`g = \tilde g(u_k)` the mini-batch gradient at :math:`u_k`; returns
+    the pair ``(w_next, u_next)``."""
+    w_next = u - eta1 * g
+    return w_next, (1 + gamma) * w_next - gamma * w + eta2 * g
+
+
+def mass_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True):
+    r"""Check ``fn(w, u, g, eta1, eta2, gamma) -> (w_next, u_next)`` against
+    :func:`reference_mass_step` on ``trials`` random cases (the reference is tested against
+    :func:`momentum.stochastic.minibatch_run`). Prints a pass or the first failing case, with a
+    hint for the common mistakes; returns a :class:`CheckResult`."""
+    if not callable(fn):
+        raise ValueError(f"fn must be a function, got {type(fn).__name__}")
+    _validate.positive_int("trials", trials)
+    mistakes = [
+        ("the compensation term is missing: that is Nesterov's method (eta2 = 0).",
+         lambda w, u, g, eta1, eta2, gamma: reference_mass_step(w, u, g, eta1, 0.0, gamma)),
+        ("the compensation term has the wrong sign: u_next adds + eta2 * g.",
+         lambda w, u, g, eta1, eta2, gamma: reference_mass_step(w, u, g, eta1, -eta2, gamma)),
+        ("the extrapolation uses u instead of w: u_next = (1 + gamma) w_next - gamma w + ...",
+         lambda w, u, g, eta1, eta2, gamma: reference_mass_step(u, u, g, eta1, eta2, gamma)),
+        ("the gradient step starts from w; it starts from u (where g was taken).",
+         lambda w, u, g, eta1, eta2, gamma: (w - eta1 * g,
+                                             (1 + gamma) * (w - eta1 * g) - gamma * w
+                                             + eta2 * g)),
+    ]
+    rng = np.random.default_rng(seed)
+    message, failed, case = f"mass_step: all {trials} random cases pass.", None, None
+    for case in range(1, trials + 1):
+        d = int(rng.integers(1, 6))
+        inputs = dict(w=rng.standard_normal(d), u=rng.standard_normal(d),
+                      g=rng.standard_normal(d),
+                      eta1=float(np.round(rng.uniform(0.05, 1.0), 3)),
+                      eta2=float(np.round(rng.uniform(0.01, 0.5), 3)),
+                      gamma=float(np.round(rng.uniform(0.1, 0.95), 3)))
+        expected = np.asarray(reference_mass_step(**inputs), dtype=float)
+        copies = {a: (v.copy() if isinstance(v, np.ndarray) else v) for a, v in inputs.items()}
+        shown = "\n".join(f"  {a} = {_fmt(v)}" for a, v in inputs.items())
+        head = f"mass_step: case {case} of {trials} fails.\ninputs:\n{shown}\n"
+        try:
+            got = fn(*copies.values())
+        except Exception as err:  # the reader's code: report any error it raises
+            failed = head + f"your function raised {type(err).__name__}: {err}"
+            break
+        if got is None:
+            failed = head + "your function returned None: return the pair (w_next, u_next)."
+            break
+        try:
+            got = np.asarray([np.asarray(_validate.as_numpy(v), dtype=float) for v in got])
+        except (TypeError, ValueError):
+            failed = head + "return the pair (w_next, u_next) of arrays of the inputs' shape."
+            break
+        if not _close(got, expected):
+            failed = head + f"expected: {_fmt(expected)}\ngot:      {_fmt(got)}"
+            for hint, wrong in mistakes:
+                if _close(got, np.asarray(wrong(**inputs), dtype=float)):
+                    failed += f"\nhint: {hint}"
+                    break
+            break
+    if failed is not None:
+        message = failed
+    if verbose:
+        print(message)
+    return CheckResult("mass_step", failed is None, trials, message,
+                       None if failed is None else case)
+
+
+__all__ += ["mass_step"]

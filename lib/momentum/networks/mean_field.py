@@ -1,0 +1,51 @@
+r"""The two-layer ReLU network of Chapter 4 in the mean-field scaling (Chapter 6).
+
+.. math::
+    f_{\mathrm{MF}}(W; x) = \frac{1}{m} \sum_{r=1}^m a_r\, \sigma(w_r^\top x)
+
+instead of the :math:`1/\sqrt m` of :class:`~momentum.networks.TwoLayerReLU` (same
+initialisation, :math:`w_r(0) \sim N(0, I_d)`, :math:`a_r = \pm 1` fixed). The mean-field
+scaling is the one of Mei, Montanari & Nguyen (2018) and Chizat & Bach (2018); Yang & Hu (2021)
+place both in one family of parametrisations.
+
+**Matching the step.** The Gram matrix of :math:`f_{\mathrm{MF}}` is :math:`H/m`, with
+:math:`H` the Chapter 4 kernel of the same weights. A step :math:`\eta_{\mathrm{MF}} = m\,\eta`
+(:func:`mean_field_step`) makes the residual dynamics *at initialisation* the same as those of
+the :math:`1/\sqrt m` network with step :math:`\eta`; what differs is how far each neuron must
+move: a gradient step moves :math:`w_r` by :math:`O(\eta/\sqrt m)` in the NTK scaling and by
+:math:`O(\eta)` here, whatever the width, so the features (the activation patterns, and with them
+:math:`H`) keep changing as :math:`m` grows.
+
+:func:`~momentum.networks.ntk_gram` with ``method="closed"`` evaluates
+:math:`(x_i^\top x_j)\,\frac1m\sum_r \mathbb 1\{w_r^\top x_i \ge 0, w_r^\top x_j \ge 0\}`, which
+depends on the weights only: for a mean-field network it returns :math:`m` times its Gram
+matrix, the kernel in the normalisation of Chapter 4, which is what the chapter compares.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .. import _validate
+from .two_layer import TwoLayerReLU
+
+__all__ = ["MeanFieldTwoLayer", "mean_field_step"]
+
+
+class MeanFieldTwoLayer(TwoLayerReLU):
+    """:class:`~momentum.networks.TwoLayerReLU` with the output divided by :math:`m` rather than
+    :math:`\\sqrt m` (module docstring); trains with
+    :func:`~momentum.networks.train_two_layer` like the original."""
+
+    def forward(self, X) -> torch.Tensor:
+        return super().forward(X) / math.sqrt(self.m)
+
+
+def mean_field_step(eta: float, m: int) -> float:
+    r"""The mean-field step :math:`m\,\eta` whose residual dynamics at initialisation match
+    those of the :math:`1/\sqrt m` network with step ``eta``."""
+    _validate.positive("eta", eta)
+    _validate.positive_int("m", m)
+    return m * eta
