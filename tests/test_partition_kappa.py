@@ -95,3 +95,27 @@ def test_bad_input():
         partition.kappa_batch(N, D2, [[10.0]], sigma_max_A2=0.1)
     with pytest.raises(ValueError, match="sigma_max_A2"):
         partition.kappa_batch(N, D2, [10.0], sigma_max_A2=-1.0)
+
+
+def test_output_gram_eigenvalues_match_the_jacobian():
+    # J J^T from the autograd Jacobian of h at each point, against the closed form
+    m = partition.random_additive_model(N, D2, kappa=9.0, sigma_max_A2=3.0, seed=2)
+    w = _starts(3, seed=2)
+    ev = partition.output_gram_eigenvalues(m, w)
+    assert ev.shape == (3, N)
+    for i in range(3):
+        J = torch.func.jacrev(lambda v: m.output(*m.split(v)))(w[i])
+        torch.testing.assert_close(ev[i], torch.linalg.eigvalsh(J @ J.T))
+    # the smallest is at least mu (square A1), the largest at least L1
+    c = m.constants
+    assert torch.all(ev[:, 0] >= c.mu * (1 - 1e-10)) and torch.all(ev[:, -1] >= c.L1 * (1 - 1e-10))
+    # batched over a kappa_batch: each instance as a single model
+    b = partition.kappa_batch(N, D2, [4.0, 40.0], sigma_max_A2=[0.5, 2.0])
+    evb = partition.output_gram_eigenvalues(b, w)
+    assert evb.shape == (2, 2, 3, N)
+    single = partition.random_additive_model(N, D2, kappa=40.0, sigma_max_A2=2.0)
+    torch.testing.assert_close(evb[1, 1], partition.output_gram_eigenvalues(single, w))
+    with pytest.raises(ValueError, match="w must"):
+        partition.output_gram_eigenvalues(m, w[:, :3])
+    with pytest.raises(ValueError, match="model"):
+        partition.output_gram_eigenvalues(None, w)

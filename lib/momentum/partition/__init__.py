@@ -51,7 +51,7 @@ from .model import (
     block_deltas,
     random_additive_model,
 )
-from .sweep import iterations_to_tolerance, kappa_batch
+from .sweep import iterations_to_tolerance, kappa_batch, output_gram_eigenvalues
 from .theorem7 import Theorem7Check, additive_threshold, check_theorem7
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "ACTIVATIONS",
     "kappa_batch",
     "iterations_to_tolerance",
+    "output_gram_eigenvalues",
 ]
 
 

@@ -28,7 +28,7 @@ from ..optimizers import run
 from ..records import DivergenceGuard
 from .model import AdditiveModel, random_additive_model
 
-__all__ = ["kappa_batch", "iterations_to_tolerance", "TUNED"]
+__all__ = ["kappa_batch", "iterations_to_tolerance", "output_gram_eigenvalues", "TUNED"]
 
 #: The methods whose step (and momentum) the partition-model theorems prescribe.
 TUNED = ("gd", "nesterov")
@@ -118,3 +118,31 @@ def iterations_to_tolerance(method: str, model: AdditiveModel, starts, *, steps:
     traj = run(method, guard, w0, eta=eta, beta=beta, steps=steps, loss=model.loss_w,
                keep_iterates=False)
     return np.asarray(traj.iterations_to(tol), dtype=float)
+
+
+def output_gram_eigenvalues(model: AdditiveModel, w) -> torch.Tensor:
+    r"""Eigenvalues (ascending) of :math:`JJ^\top` at the joint points ``w``, where
+    :math:`J = \partial h/\partial(x, u) = [A_1,\ DA_2]` with
+    :math:`D = \mathrm{diag}(\sigma'(A_2 u))` (the active units, for the ReLU) is the Jacobian
+    of the additive model :math:`h(x, u) = A_1 x + \sigma(A_2 u)` (Liao & Kyrillidis 2024,
+    §5.1). Within one activation pattern the loss :math:`\tfrac12\|h - y\|^2` is a quadratic
+    with Hessian :math:`J^\top J`, whose nonzero eigenvalues are these:
+    :math:`J J^\top = A_1 A_1^\top + D A_2 A_2^\top D`. The largest is the stiffest curvature
+    the step :math:`\eta` meets; the smallest, at least :math:`\sigma_{\min}(A_1)^2 = \mu` for
+    a square :math:`A_1`, the flattest direction in output space.
+
+    ``w`` has shape ``(..., d1 + d2)`` and broadcasts against the model's batch axes as in
+    ``model.grad_w``; returns a float64 tensor of shape ``(..., n)``.
+    """
+    if not isinstance(model, AdditiveModel):
+        raise ValueError(f"model must be an AdditiveModel, got {type(model).__name__}")
+    if model.dsigma is None:
+        raise ValueError("model.sigma must be a named activation (its derivative in closed "
+                         "form)")
+    if not isinstance(w, torch.Tensor) or w.ndim < 1 or w.shape[-1] != model.dim:
+        raise ValueError(f"w must be a torch tensor of shape (..., {model.dim}), got "
+                         f"{getattr(w, 'shape', type(w).__name__)}")
+    _, u = model.split(w)
+    DA2 = model.dsigma(model._mv(model.A2, u))[..., None] * model.A2
+    A1 = model.A1
+    return torch.linalg.eigvalsh(A1 @ A1.mT + DA2 @ DA2.mT)
