@@ -64,6 +64,24 @@ def real(name: str, value, *, allow_empty: bool = False, finite_: bool = True):
     return out
 
 
+def floating(name: str, x):
+    """``x`` (an array or tensor evaluated at every step) with a float dtype: integers cast to
+    float64, complex and bool refused; no finiteness check (a diverging run must reach its
+    divergence rule)."""
+    if isinstance(x, torch.Tensor):
+        if x.is_floating_point():
+            return x
+        if x.is_complex() or x.dtype == torch.bool:
+            raise _kind_error(name, x, "c" if x.is_complex() else "b")
+        return x.to(torch.float64)
+    arr = np.asarray(x)
+    if arr.dtype.kind == "f":
+        return arr
+    if arr.dtype.kind not in "iu":
+        raise _kind_error(name, x, arr.dtype.kind)
+    return arr.astype(np.float64)
+
+
 def scalar(name: str, value) -> float:
     """A finite real number (a Python or NumPy int or float, or a 0-d array) as a float."""
     arr = real(name, value)

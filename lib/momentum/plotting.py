@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 
 from . import _validate, theory
 
@@ -54,13 +53,15 @@ STYLE = {
     "lines.linewidth": 1.8,
     "image.cmap": "viridis",
     "animation.embed_limit": 8.0,  # MB
-    "axes.prop_cycle": mpl.cycler(color=[COLORS["gd"], COLORS["heavy_ball"], COLORS["nesterov"],
+    "axes.prop_cycle": cycler(color=[COLORS["gd"], COLORS["heavy_ball"], COLORS["nesterov"],
                                          "#f4a261", "#264653", "#8ab17d"]),
 }
 
 
 def use_style() -> None:
     """Apply the book's Matplotlib style (call once at the top of a chapter)."""
+    import matplotlib as mpl  # lazily: importing momentum imports no Matplotlib
+
     mpl.rcParams.update(STYLE)
 
 
@@ -140,6 +141,8 @@ def slider(draw: Callable, values: Sequence, *, figsize=(6.4, 3.8), interval: in
     values = list(values)
     if not 1 <= len(values) <= MAX_FRAMES:
         raise ValueError(f"values must have between 1 and {MAX_FRAMES} entries, got {len(values)}")
+    import matplotlib.pyplot as plt  # lazily: importing momentum imports no pyplot
+
     fig = plt.figure(figsize=figsize)
 
     def frame(i):

@@ -70,8 +70,13 @@ class TwoLayerReLU(nn.Module):
     def loss(self, X, y) -> torch.Tensor:
         r""":math:`\ell(W) = \tfrac12 \sum_i (f(x_i) - y_i)^2`; shape ``()``, or ``(B,)`` for a
         stack."""
-        y = torch.as_tensor(y, dtype=self.W.dtype, device=self.W.device)
-        return 0.5 * ((self(X) - y) ** 2).sum(-1)
+        y = torch.as_tensor(_validate.real("y", y, finite_=False), dtype=self.W.dtype,
+                            device=self.W.device)
+        out = self(X)
+        if tuple(y.shape) != (out.shape[-1],):    # a (n, 1) y would broadcast to a matrix
+            raise ValueError(f"y must have shape ({out.shape[-1]},), one label per row of X, "
+                             f"got {tuple(y.shape)}")
+        return 0.5 * ((out - y) ** 2).sum(-1)
 
     def flat_loss(self, X, y):
         r"""The loss of a single network as a function of its flattened weights,
@@ -188,7 +193,7 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
         raise ValueError(f"model must be a TwoLayerReLU, got {type(model).__name__}")
     _validate.positive_int("steps", steps)
     X = _inputs(X).to(model.W)
-    y = torch.as_tensor(y, dtype=model.W.dtype, device=model.W.device)
+    y = torch.as_tensor(_validate.real("y", y), dtype=model.W.dtype, device=model.W.device)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
     opt = torch_optimizer(method, [model.W], eta=eta, beta=beta)
