@@ -296,3 +296,13 @@ def test_expected_values_do_not_depend_on_what_the_function_does_to_its_inputs()
         return y - eta * grad(y)
 
     assert not check.nesterov_step(mutate_grad_then_use_it, verbose=False).passed
+
+
+def test_off_the_main_thread_the_checker_runs_without_a_deadline():
+    import threading
+    out = {}
+    th = threading.Thread(target=lambda: out.update(
+        r=check.gd_step(lambda x, g, eta: x - eta * g, verbose=False, timeout=0.001)))
+    th.start()
+    th.join(60)
+    assert out["r"].passed          # no SIGALRM there: the tiny timeout does not apply
