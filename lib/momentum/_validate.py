@@ -64,6 +64,19 @@ def real(name: str, value, *, allow_empty: bool = False, finite_: bool = True):
     return out
 
 
+def array(name: str, value) -> np.ndarray:
+    """``value`` (scalar, list, array, tensor) as a float64 NumPy array; complex, bool, object
+    and text refused (no finiteness or emptiness check: the caller does its own)."""
+    return np.asarray(as_numpy(real(name, value, allow_empty=True, finite_=False)),
+                      dtype=np.float64)
+
+
+def tensor(name: str, value, dtype=torch.float64) -> torch.Tensor:
+    """``value`` as a torch tensor of ``dtype``; complex, bool, object and text refused."""
+    out = real(name, value, allow_empty=True, finite_=False)
+    return torch.as_tensor(out, dtype=dtype)
+
+
 def floating(name: str, x):
     """``x`` (an array or tensor evaluated at every step) with a float dtype: integers cast to
     float64, complex and bool refused; no finiteness check (a diverging run must reach its

@@ -77,7 +77,7 @@ def bands(ax, values, *, k=None, color=None, label=None, linestyle="-", alpha=0.
     :math:`10^{s_k}` up and down. ``values`` has shape ``(trials, steps)``; zeros and negatives
     are clipped to the smallest positive float so that they show at the floor rather than
     vanish."""
-    v = np.asarray(_validate.as_numpy(values), dtype=float)
+    v = _validate.array("values", values)
     if v.ndim != 2:
         raise ValueError(f"values must have shape (trials, steps), got {v.shape}")
     _validate.finite("values", v)
@@ -116,8 +116,8 @@ def power_law_fit(x, y) -> PowerLaw:
     degree 1 on the logarithms): the slope :math:`p` that a log-log plot of ``y`` against
     ``x`` shows, as when iterations grow like :math:`\kappa^{1/2}` or a distance shrinks like
     :math:`m^{-1/2}`. ``x`` and ``y`` are positive, finite, of one length, at least 2 points."""
-    xv = np.asarray(_validate.as_numpy(x), dtype=float)
-    yv = np.asarray(_validate.as_numpy(y), dtype=float)
+    xv = _validate.array("x", x)
+    yv = _validate.array("y", y)
     if xv.ndim != 1 or xv.shape != yv.shape or xv.size < 2:
         raise ValueError(f"x and y must be 1-D of one length >= 2, got shapes {xv.shape} and "
                          f"{yv.shape}")

@@ -45,7 +45,7 @@ class Quadratic:
         if (eigenvalues is None) == (matrix is None):
             raise ValueError("give exactly one of eigenvalues or matrix")
         if matrix is not None:
-            A = np.asarray(_validate.as_numpy(matrix), dtype=float)
+            A = _validate.array("matrix", matrix)
             _validate.finite("matrix", A)
             if A.ndim != 2 or A.shape[0] != A.shape[1]:
                 raise ValueError(f"matrix must be square, got shape {A.shape}")
@@ -53,11 +53,11 @@ class Quadratic:
                 raise ValueError("matrix must be symmetric")
             lam, Q = np.linalg.eigh(A)
         else:
-            lam = np.asarray(_validate.as_numpy(eigenvalues), dtype=float)
+            lam = _validate.array("eigenvalues", eigenvalues)
             if lam.ndim != 1 or lam.size == 0:
                 raise ValueError(
                     f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
-            Q = np.eye(len(lam)) if basis is None else np.asarray(basis, dtype=float)
+            Q = np.eye(len(lam)) if basis is None else _validate.array("basis", basis)
             _validate.finite("basis", Q)
             if Q.shape != (len(lam), len(lam)):
                 raise ValueError(f"basis must have shape {(len(lam), len(lam))}, got {Q.shape}")
@@ -70,7 +70,8 @@ class Quadratic:
         self.basis = Q
         self.matrix = (Q * lam) @ Q.T
         self.dim = len(lam)
-        x_star = np.zeros(self.dim) if minimiser is None else np.asarray(minimiser, dtype=float)
+        x_star = np.zeros(self.dim) if minimiser is None else \
+            _validate.array("minimiser", minimiser)
         _validate.finite("minimiser", x_star)
         if x_star.shape != (self.dim,):
             raise ValueError(f"minimiser must have shape ({self.dim},), got {x_star.shape}")

@@ -49,6 +49,9 @@ class TwoLayerReLU(nn.Module):
         if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
                                     for s in seed_list):
             raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
+        # W (B x m x d) and its stacked copy, plus training's gradient and momentum buffer
+        _validate.size("m", 4.0 * len(seed_list) * m * d,
+                       what=f"{len(seed_list)} network(s) of width m = {m}, d = {d}")
         Ws, As = [], []
         for s in seed_list:
             gen = torch.Generator().manual_seed(int(s))
@@ -60,7 +63,11 @@ class TwoLayerReLU(nn.Module):
         self.register_buffer("a", a[0] if single else a)
 
     def forward(self, X) -> torch.Tensor:
-        # no finiteness check: runs under torch.func
+        # no finiteness check: runs under torch.func; but no complex or bool input either
+        if not isinstance(X, torch.Tensor):
+            X = _validate.array("X", X)
+        elif X.is_complex() or X.dtype == torch.bool:
+            raise ValueError(f"X must be real numbers, got a tensor of {X.dtype}")
         X = torch.as_tensor(X, dtype=self.W.dtype, device=self.W.device)
         if X.ndim != 2 or X.shape[1] != self.d:
             raise ValueError(f"X must have d = {self.d} columns, got shape {tuple(X.shape)}")

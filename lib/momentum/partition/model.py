@@ -78,8 +78,7 @@ def _fmt(v) -> str:
 
 
 def _tensor(name: str, value) -> torch.Tensor:
-    t = torch.as_tensor(_validate.as_numpy(value) if not isinstance(value, torch.Tensor)
-                        else value, dtype=DTYPE)
+    t = _validate.tensor(name, value, DTYPE)
     _validate.finite(name, t)
     return t
 
