@@ -135,6 +135,8 @@ for name, run in RUNNERS.items():
         (f"{name}-eta-not-real", "eta", NOT_REAL, lambda v, run=run: run(eta=v)),
         (f"{name}-x0-complex", "x0", COMPLEX, lambda v, run=run: run(x0=X0 * v)),
         (f"{name}-x0-not-real", "x0", NOT_REAL_VECTOR, lambda v, run=run: run(x0=v)),
+        (f"{name}-steps-iterates-too-large", "steps", st.integers(10**9, 10**12),
+         lambda v, run=run: run(steps=v)),
         (f"{name}-eta-per-coordinate", "eta", st.just(np.full(3, 0.1)),
          lambda v, run=run: run(x0=XB, eta=v, grad=lambda x: x)),
     ]

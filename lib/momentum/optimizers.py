@@ -225,6 +225,12 @@ class _Run:
         x0 = _validate.real("x0", x0)
         if x0.ndim < 1:
             raise ValueError(f"x0 must have at least one axis (the parameter vector), got {x0!r}")
+        n = x0.numel() if is_torch else x0.size
+        if keep_iterates:     # the iterates (and Nesterov's y_k) of every step are kept
+            _validate.size("steps", (steps + 1) * n * (2 if method == "nesterov" else 1),
+                           itemsize=x0.element_size() if is_torch else 8,
+                           what=f"keeping the iterates of {steps} steps of {n} numbers "
+                                "(keep_iterates=False keeps none)")
         _validate.positive("eta", eta)
         _validate.momentum("beta", beta)
         if method == "gd" and np.any(_validate.as_numpy(beta) != 0):
