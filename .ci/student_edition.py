@@ -10,8 +10,11 @@
 where a solution held code, an empty code cell is left for the student's answer. It then builds
 the HTML book into ``student/_build/html`` (Sphinx ``-W``) without the launch (Binder, Colab)
 and repository buttons, which would open the instructor notebooks, and fails if any solution
-text is found in the notebooks or the HTML, or any link in the HTML to the repository or to a
-notebook launcher.
+text is found in any file it writes (notebooks, whole; markdown; HTML pages; ``searchindex.js``;
+``_sources``), or any link in the HTML to the repository or to a notebook launcher. Directives
+are found in any case, in backtick, tilde or colon fences and as ``.. solution::`` in
+``{eval-rst}`` blocks; a solution cell's metadata and unused attachments and the notebooks'
+widget state are dropped; a solution form the script does not understand stops the build.
 
 ``sync-install-cells`` writes the Colab install cell (see :func:`install_cell_source`) from
 ``repository.url`` in ``_config.yml`` into every ``chapters/*.ipynb`` (``make colab-cells``):
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import copy
 import html.parser
+import json
 import re
 import shutil
 import subprocess
@@ -89,7 +93,17 @@ def chapters(root: Path = ROOT) -> list[Path]:
 # Removing solutions
 # --------------------------------------------------------------------------------------------
 
-_OPEN = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>solution(?:-start|-end)?)\}")
+# A solution directive in any case ({solution}, {Solution}, {SOLUTION-START}: Sphinx accepts
+# them all), with backtick, tilde or colon fences.
+_OPEN = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\{\s*(?P<name>solution(?:-start|-end)?)\s*\}",
+                   re.I)
+# An eval-rst block, and the solution directives reStructuredText spells ``.. solution::``.
+_EVAL_RST = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\{\s*eval-rst\s*\}", re.I)
+_RST_SOLUTION = re.compile(r"^(?P<indent>\s*)\.\.\s+(?P<name>solution(?:-start|-end)?)\s*::", re.I)
+# Anything left that looks like a solution after stripping: a form this script does not
+# understand, so the build is refused rather than risk a leak.
+_UNKNOWN = re.compile(r"\{\s*solution[\w-]*\s*\}|^\s*\.\.\s+solution[\w-]*\s*::|"
+                      r"class\s*=\s*[\"'][^\"']*\bsolution\b", re.I | re.M)
 
 
 def _fence_end(lines: list[str], i: int, fence: str) -> int:
@@ -102,6 +116,43 @@ def _fence_end(lines: list[str], i: int, fence: str) -> int:
     raise ValueError(f"unclosed {{solution}} fence opened by: {lines[i]!r}")
 
 
+def _strip_rst(lines: list[str], i: int, end: int) -> tuple[list[str], int]:
+    """The lines of the eval-rst block ``lines[i+1:end]`` without its ``.. solution::``
+    directives (each with its body: the following blank or more-indented lines), and how many
+    were removed. A ``.. solution-start::`` / ``-end::`` pair is not understood: refused."""
+    kept, removed, j = [], 0, i + 1
+    while j < end:
+        m = _RST_SOLUTION.match(lines[j])
+        if not m:
+            kept.append(lines[j])
+            j += 1
+            continue
+        if m["name"].lower() != "solution":
+            raise ValueError(f"unsupported solution form in eval-rst: {lines[j].strip()!r}")
+        indent, j, removed = len(m["indent"]), j + 1, removed + 1
+        while j < end and (not lines[j].strip()
+                           or len(lines[j]) - len(lines[j].lstrip()) > indent):
+            j += 1
+    return kept, removed
+
+
+def _clean_cell(cell, text: str):
+    """A copy of a markdown ``cell`` that held a solution, with ``text`` as its source: its
+    metadata dropped (tags kept unless they name a solution) and its attachments kept only
+    where the remaining text still refers to them."""
+    new = copy.deepcopy(cell)
+    new.source = text
+    tags = [t for t in cell.metadata.get("tags", []) if "solution" not in t.lower()]
+    new.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
+    if "attachments" in new:
+        keep = {k: v for k, v in new.attachments.items() if f"attachment:{k}" in text}
+        if keep:
+            new.attachments = nbformat.NotebookNode(keep)
+        else:
+            del new["attachments"]
+    return new
+
+
 def _placeholder(label: str):
     return nbformat.v4.new_code_cell(
         f"# Exercise {label}: your code here\n", metadata={"tags": ["student-answer"]})
@@ -110,9 +161,15 @@ def _placeholder(label: str):
 def strip_solutions(nb):
     """A copy of ``nb`` with every solution removed (see the module docstring).
 
+    Directives are found in any case, in backtick, tilde or colon fences, and as
+    ``.. solution::`` inside ``{eval-rst}`` blocks. A markdown cell that held a solution keeps
+    no metadata (but its tags) and no attachment its remaining text does not use; a removed
+    code cell goes with its outputs and metadata; the notebook's widget state is dropped.
+
     Returns ``(student_nb, removed)`` where ``removed`` counts the solutions taken out.
-    Raises ValueError on a ``{solution-start}`` without its ``{solution-end}`` or an unclosed
-    fence, so that nothing leaks through a malformed notebook."""
+    Raises ValueError on a ``{solution-start}`` without its ``{solution-end}``, an unclosed
+    fence, or any solution form it does not understand (left in a cell after stripping, in a
+    raw cell, a tag or a class), so that nothing leaks through a malformed notebook."""
     out = copy.deepcopy(nb)
     cells, removed = [], 0
     gated, gated_label, gated_code = False, None, False
@@ -125,10 +182,23 @@ def strip_solutions(nb):
                 cells.append(copy.deepcopy(cell))
             continue
         lines = cell.source.split("\n")
-        parts, current, i = [], [], 0
+        parts, current, i, touched = [], [], 0, False
         while i < len(lines):
             line = lines[i]
             m = _OPEN.match(line)
+            if m:
+                m = {"fence": m["fence"], "name": m["name"].lower(), "end": m.end()}
+                touched = True
+            rst = None if gated or m else _EVAL_RST.match(line)
+            if rst:
+                end = _fence_end(lines, i, rst["fence"])
+                body, n = _strip_rst(lines, i, end)
+                removed += n
+                touched = touched or n > 0
+                if any(ln.strip() for ln in body) or not n:
+                    current += [line, *body, lines[end]]
+                i = end + 1
+                continue
             if gated:
                 if m and m["name"] == "solution-end":
                     i = _fence_end(lines, i, m["fence"]) + 1
@@ -143,7 +213,7 @@ def strip_solutions(nb):
                 removed += 1
                 continue
             if m and m["name"] == "solution-start":
-                target = line[m.end():].strip()
+                target = line[m["end"]:].strip()
                 i = _fence_end(lines, i, m["fence"]) + 1
                 gated, gated_label, gated_code = True, target, False
                 removed += 1
@@ -159,7 +229,7 @@ def strip_solutions(nb):
             if kind == "code":
                 cells.append(_placeholder(text))
             elif text.strip():
-                new = copy.deepcopy(cell)
+                new = _clean_cell(cell, text.strip("\n")) if touched else copy.deepcopy(cell)
                 new.source = text.strip("\n")
                 if k and "id" in new:
                     new["id"] = f"{cell.get('id', 'cell')}-{k}"
@@ -168,8 +238,13 @@ def strip_solutions(nb):
         raise ValueError(f"{{solution-start}} {gated_label} has no {{solution-end}}")
     out.cells = cells
     for cell in cells:
-        if cell.cell_type == "markdown" and re.search(r"\{solution(-start|-end)?\}", cell.source):
-            raise ValueError("a solution directive survived stripping")
+        tags = " ".join(cell.metadata.get("tags", []))
+        if cell.cell_type in ("markdown", "raw") and _UNKNOWN.search(cell.source) or \
+                re.search(r"solution", tags, re.I):
+            found = (_UNKNOWN.search(cell.source) or re.search("solution", tags, re.I))[0]
+            raise ValueError(f"a solution form this script does not understand ({found!r}) "
+                             "survived stripping; refusing to build the student edition")
+    out.metadata.pop("widgets", None)     # ipywidgets state, which can hold any cell's text
     return out, removed
 
 
@@ -190,6 +265,8 @@ def _phrases(markdown: str) -> set[tuple[str, ...]]:
     """Runs of WINDOW plain words from prose, never across math, code, roles or links (which
     Sphinx renders differently from their source)."""
     out = set()
+    # fence lines first: their backticks would otherwise open inline code spans
+    markdown = re.sub(r"^\s*[`~:]{3,}.*$", "\n\n", markdown, flags=re.M)
     for chunk in _MATH_OR_CODE.split(markdown):
         for line_chunk in re.split(r"\n\s*\n|^\s*[`~:]{3,}.*$|^:\w+:.*$", chunk, flags=re.M):
             w = _words(line_chunk or "")
@@ -222,10 +299,11 @@ class _Text(html.parser.HTMLParser):
         self.parts, self._skip = [], 0
 
     def handle_starttag(self, tag, attrs):
-        self._skip += tag in ("script", "style")
+        self._skip += tag == "style"
+        self.parts += ["\n", *(v for _, v in attrs if v), "\n"]     # alt, title, data-*
 
     def handle_endtag(self, tag):
-        self._skip -= tag in ("script", "style") and self._skip > 0
+        self._skip -= tag == "style" and self._skip > 0
 
     def handle_data(self, data):
         if not self._skip:
@@ -233,20 +311,66 @@ class _Text(html.parser.HTMLParser):
 
 
 def html_text(page: str) -> str:
-    """The visible text of an HTML page (scripts and styles dropped, entities decoded)."""
+    """The text of an HTML page: what it shows, its attribute values and its scripts (which
+    can hold widget state), entities decoded; styles dropped."""
     parser = _Text()
     parser.feed(page)
     return "".join(parser.parts)
 
 
+def _strings(node) -> list[str]:
+    """Every string in a JSON document (a notebook: sources, outputs, metadata, attachments)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [t for k, v in node.items() for t in [k, *_strings(v)]]
+    if isinstance(node, list):
+        return [t for v in node for t in _strings(v)]
+    return []
+
+
+def file_text(path: Path) -> str:
+    """The text of a file the edition writes, as the leak check reads it: every string of a
+    notebook (not only its cell sources), an HTML page's text, attributes and scripts, and
+    every other file (markdown, ``searchindex.js``, ``_sources/*.txt``) as it is."""
+    raw = path.read_text(errors="replace")
+    if path.suffix == ".ipynb":
+        try:
+            return "\n".join(_strings(json.loads(raw)))
+        except json.JSONDecodeError:
+            return raw
+    if path.suffix in (".html", ".htm"):
+        return html_text(raw)
+    if path.name == "searchindex.js":
+        return raw.replace('","', '" "')
+    return raw
+
+
 def find_leaks(snippets, text: str) -> list[str]:
     """The solution snippets found in ``text`` (notebook JSON sources or an HTML page's text)."""
     phrases, code = snippets
-    words = " " + " ".join(_words(text)) + " "
+    w = _words(text)
+    grams = {tuple(w[j:j + WINDOW]) for j in range(len(w) - WINDOW + 1)}
     lines = {ln.strip() for ln in text.splitlines()}
-    found = [" ".join(p) for p in phrases if f" {' '.join(p)} " in words]
+    found = [" ".join(p) for p in phrases & grams]
     found += [c for c in code if c in lines or c in text]
     return sorted(found)
+
+
+def _solution_words(snippets, kept: str) -> set[str]:
+    """Words of at least 8 letters that only the solutions use (for ``searchindex.js``, which
+    holds single stemmed terms rather than running text)."""
+    phrases, code = snippets
+    words = {w for p in phrases for w in p} | {w for c in code for w in _words(c)}
+    return {w for w in words if len(w) >= 8} - set(_words(kept))
+
+
+def _stem(word: str) -> str:
+    try:
+        import snowballstemmer
+    except ImportError:       # pragma: no cover - Sphinx installs it
+        return word
+    return snowballstemmer.stemmer("english").stemWord(word)
 
 
 def notebook_text(nb) -> str:
@@ -353,10 +477,22 @@ def instructor_links(page: str, repo_url: str) -> list[str]:
                    if repo in h.lower() or any(host in h.lower() for host in LAUNCH_HOSTS)})
 
 
+#: Suffixes of the files the leak check reads (everything the edition writes that holds text).
+TEXT_SUFFIXES = (".ipynb", ".md", ".html", ".htm", ".js", ".txt", ".json", ".rst", ".tex")
+
+
+def _instructor_notebook(path: Path):
+    if path.suffix == ".ipynb":
+        return nbformat.read(path, as_version=4)
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(path.read_text())])
+
+
 def leaks_in_edition(root: Path, out: Path) -> list[str]:
-    """Every solution snippet of the instructor notebooks found in the student notebooks or
-    HTML pages under ``out``, and every link in its HTML to the instructor notebooks (launch
-    and repository buttons): empty when the edition is clean."""
+    """Every solution snippet of the instructor sources (notebooks and markdown pages) found in
+    any file the edition writes under ``out`` (notebooks, whole, metadata and attachments
+    included; markdown; HTML pages; ``searchindex.js``; ``_sources``), except theme assets
+    (``_static``) and Sphinx's pickles, and every link in its HTML to the instructor notebooks
+    (launch and repository buttons): empty when the edition is clean."""
     problems = []
     site = out / "_build" / "html"
     repo = repository_url(root)
@@ -365,17 +501,36 @@ def leaks_in_edition(root: Path, out: Path) -> list[str]:
             continue
         for href in instructor_links(page.read_text(errors="replace"), repo):
             problems.append(f"{page.relative_to(out)}: link to the instructor notebooks {href}")
-    for src in sorted(out.rglob("*.ipynb")):
-        if "_build" in src.parts:
+    sources = [p for p in sorted(out.rglob("*")) if p.suffix in (".ipynb", ".md")
+               and "_build" not in p.parts and (root / p.relative_to(out)).is_file()]
+    phrases, code, kept = set(), set(), []
+    for src in sources:
+        instructor = _instructor_notebook(root / src.relative_to(out))
+        p, c = solution_snippets(instructor)
+        phrases |= p
+        code |= c
+        kept.append("\n".join(_strings(strip_solutions(instructor)[0])))
+    # a snippet only one chapter's solutions hold may be another chapter's kept text
+    kept_all = "\n".join(kept)
+    w = _words(kept_all)
+    kept_grams = {tuple(w[j:j + WINDOW]) for j in range(len(w) - WINDOW + 1)}
+    snippets = (phrases - kept_grams, {c for c in code if c not in kept_all})
+    bib = root / "references.bib"
+    kept_all += "\n" + (bib.read_text(errors="replace") if bib.is_file() else "")
+    kept_stems = {_stem(w) for w in set(_words(kept_all))}
+    stems = {_stem(w): w for w in _solution_words(snippets, kept_all)}
+    stems = {k: v for k, v in stems.items() if k not in kept_stems}
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out)
+        if not path.is_file() or path.suffix not in TEXT_SUFFIXES or \
+                {"_static", ".doctrees", ".jupyter_cache"} & set(rel.parts):
             continue
-        rel = src.relative_to(out)
-        snippets = solution_snippets(nbformat.read(root / rel, as_version=4))
-        texts = {str(rel): notebook_text(nbformat.read(src, as_version=4))}
-        page = out / "_build" / "html" / rel.with_suffix(".html")
-        if page.is_file():
-            texts[str(page.relative_to(out))] = html_text(page.read_text())
-        for where, text in texts.items():
-            problems += [f"{where}: {leak}" for leak in find_leaks(snippets, text)]
+        text = file_text(path)
+        problems += [f"{rel}: {leak}" for leak in find_leaks(snippets, text)]
+        if path.name == "searchindex.js":
+            terms = set(re.findall(r'"([a-z]+)"\s*:', text))
+            problems += [f"{rel}: the solution-only word {stems[t]!r} is indexed"
+                         for t in sorted(terms & set(stems))]
     return problems
 
 
@@ -392,7 +547,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     if args.cmd == "build":
-        removed = write_edition(args.root, args.toc, args.out)
+        try:
+            removed = write_edition(args.root, args.toc, args.out)
+        except ValueError as err:
+            print(f"refusing to build the student edition: {err}")
+            return 2
         for name, n in removed.items():
             print(f"{name}: {n} solution(s) removed")
         if not args.no_html:

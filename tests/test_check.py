@@ -180,6 +180,8 @@ def test_forgotten_return_in_place_update_exception_and_shape():
     assert "changed its input x in place" in check.gd_step(in_place, verbose=False).message
     assert "raised NameError" in check.gd_step(raises, verbose=False).message
     r = check.gd_step(scalar, verbose=False)
+    assert not r.passed and "returned a float, not an array" in r.message
+    r = check.gd_step(lambda x, g, eta: (x - eta * g)[..., :-1], verbose=False)
     assert not r.passed and "shape: expected" in r.message
 
 
@@ -201,3 +203,106 @@ def test_result_shows_nothing_extra_in_a_notebook():
     r = check.gd_step(lambda x, g, eta: x - eta * g, verbose=False)
     assert r._ipython_display_() is None
     assert r.cases == 20 and r.name == "gd_step"
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11: checkers that cannot be fooled
+# --------------------------------------------------------------------------------------------
+
+
+def _hb(x, x_prev, g, eta, beta):
+    return x - eta * g + beta * (x - x_prev)
+
+
+def test_cases_cover_the_whole_valid_range():
+    """Code wrong only for large momentum, large dimensions, batches or large steps fails."""
+    def wrong_for_large_beta(x, x_prev, g, eta, beta):
+        return _hb(x, x_prev, g, eta, min(beta, 0.94))
+
+    def wrong_for_d_6(x, x_prev, g, eta, beta):
+        out = _hb(x, x_prev, g, eta, beta)
+        return out if x.shape[-1] < 6 else out + 1e-3
+
+    def wrong_for_batches(x, x_prev, g, eta, beta):
+        return _hb(x, x_prev, g, eta, beta) if x.ndim == 1 else _hb(x, x_prev, g, eta, beta).T.T[:1]
+
+    def wrong_for_eta_over_1(x, x_prev, g, eta, beta):
+        return _hb(x, x_prev, g, min(eta, 1.0), beta)
+
+    for fn in (wrong_for_large_beta, wrong_for_d_6, wrong_for_batches, wrong_for_eta_over_1):
+        assert not check.heavy_ball_step(fn, verbose=False).passed, fn.__name__
+    assert check.heavy_ball_step(_hb, verbose=False).passed
+
+
+def test_a_complex_offset_or_a_non_array_return_fails_clearly():
+    r = check.gd_step(lambda x, g, eta: x - eta * g + 1e-3j, verbose=False)
+    assert not r.passed and "complex" in r.message
+    r = check.gd_step(lambda x, g, eta: list(x - eta * g), verbose=False)
+    assert not r.passed and "returned a list, not an array" in r.message
+    r = check.gd_step(lambda x, g, eta: "x - eta * g", verbose=False)
+    assert not r.passed and "not an array" in r.message
+    r = check.gd_step(lambda x, g, eta: (x - eta * g) * np.nan, verbose=False)
+    assert not r.passed and "NaN" in r.message
+
+
+def test_a_function_that_replaces_the_reference_or_the_comparison_cannot_pass():
+    saved = (check.reference_gd_step, check._close, np.allclose)
+
+    def cheat(x, g, eta):
+        check.reference_gd_step = lambda x, g, eta: np.zeros_like(x)
+        check._close = lambda a, b, *args: True
+        np.allclose = lambda *a, **k: True
+        return np.zeros_like(x)
+
+    try:
+        r = check.gd_step(cheat, verbose=False)
+    finally:
+        check.reference_gd_step, check._close, np.allclose = saved
+    assert not r.passed and r.case == 1
+
+
+def test_a_float32_answer_is_told_to_use_float64():
+    r = check.gd_step(lambda x, g, eta: (x - eta * g).astype(np.float32), verbose=False)
+    assert not r.passed and "float32 precision only" in r.message and "float64" in r.message
+    r = check.heavy_ball_step(
+        lambda x, x_prev, g, eta, beta: torch.as_tensor(_hb(x, x_prev, g, eta, beta),
+                                                       dtype=torch.float32), verbose=False)
+    assert not r.passed and "float32 precision only" in r.message
+    # expected and got are never printed identically
+    lines = {ln.split(":", 1)[0]: ln.split(":", 1)[1].strip() for ln in r.message.splitlines()
+             if ln.startswith(("expected:", "got:"))}
+    assert lines["expected"] != lines["got"]
+
+
+def test_a_function_that_never_returns_is_stopped_and_reported():
+    import time
+
+    def endless(x, g, eta):
+        while True:
+            time.sleep(0.01)
+
+    t0 = time.perf_counter()
+    r = check.gd_step(endless, verbose=False, timeout=0.5)
+    assert time.perf_counter() - t0 < 5
+    assert not r.passed and "did not return within 0.5 seconds" in r.message
+
+
+def test_expected_values_do_not_depend_on_what_the_function_does_to_its_inputs():
+    def mutate_grad_then_use_it(x, x_prev, grad, eta, beta):
+        for cell in grad.__closure__ or ():
+            if isinstance(cell.cell_contents, np.ndarray):
+                cell.cell_contents[...] = 0.0
+        y = x + beta * (x - x_prev)
+        return y - eta * grad(y)
+
+    assert not check.nesterov_step(mutate_grad_then_use_it, verbose=False).passed
+
+
+def test_off_the_main_thread_the_checker_runs_without_a_deadline():
+    import threading
+    out = {}
+    th = threading.Thread(target=lambda: out.update(
+        r=check.gd_step(lambda x, g, eta: x - eta * g, verbose=False, timeout=0.001)))
+    th.start()
+    th.join(60)
+    assert out["r"].passed          # no SIGALRM there: the tiny timeout does not apply

@@ -1,7 +1,8 @@
-"""Importing momentum (and every submodule) opens no network connection and writes no file.
+"""Importing momentum (and every submodule) opens no network connection and writes no file, and
+imports no Matplotlib (pyplot, the font cache and the config directory come only with a plot).
 
-A fresh interpreter imports the third-party packages first (Matplotlib may build its font cache
-on its very first import: that is Matplotlib's doing, not the library's), then installs a
+A fresh interpreter with a fresh, empty HOME imports the third-party packages first (NumPy,
+SciPy, torch; not Matplotlib, which momentum imports lazily), then installs a
 ``sys.addaudithook`` hook that records every file opened for writing, every directory created
 or file removed or renamed, and every socket or DNS call, and only then imports momentum and
 each of its submodules. Bytecode caching is switched off (``-B``): writing ``__pycache__`` is
@@ -20,7 +21,7 @@ from pathlib import Path
 
 SCRIPT = textwrap.dedent(r"""
     import importlib, json, os, pkgutil, sys
-    import matplotlib, matplotlib.pyplot, numpy, scipy, torch  # third parties first
+    import numpy, scipy, torch  # third parties first (Matplotlib is not imported by momentum)
     events = []
     NET = ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.bind",
            "socket.sendto", "urllib.Request", "http.client.connect", "ftplib.connect")
@@ -52,16 +53,26 @@ SCRIPT = textwrap.dedent(r"""
         for name in names:
             importlib.import_module("momentum." + name)
         events.append(["imported", ",".join(sorted(names))])
+        for lazy in ("matplotlib", "matplotlib.pyplot", "matplotlib.font_manager", "ipywidgets"):
+            if lazy in sys.modules:
+                events.append(["imported-eagerly", lazy])
     print("EVENTS" + json.dumps(events))
 """)
 
 
 def _run(mode: str, tmp_path: Path):
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    home = tmp_path.parent / (tmp_path.name + "-home")      # a fresh home directory
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env.update(PYTHONDONTWRITEBYTECODE="1", HOME=str(home))
     out = subprocess.run([sys.executable, "-B", "-c", SCRIPT, mode, str(tmp_path)], cwd=tmp_path,
                          env=env, capture_output=True, text=True, timeout=300, check=True).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("EVENTS"))
-    return json.loads(line[len("EVENTS"):])
+    events = json.loads(line[len("EVENTS"):])
+    if mode == "import":    # nothing appeared in the fresh home (no font cache, no config dir)
+        events += [["home", str(p)] for p in home.rglob("*")]
+    return events
 
 
 def test_importing_momentum_touches_no_network_and_writes_no_file(tmp_path):

@@ -21,9 +21,22 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from momentum import check, data, networks, ode, optimizers, plotting, problems, theory, widgets
+from momentum import (
+    _validate,
+    check,
+    data,
+    networks,
+    ode,
+    optimizers,
+    partition,
+    plotting,
+    problems,
+    theory,
+    widgets,
+)
 
 TRIED: Counter = Counter()
+CLEAN: Counter = Counter()
 
 # --------------------------------------------------------------------------------------------
 # Strategies of invalid values
@@ -58,6 +71,15 @@ def wrong_batch(draw, batch=3):
 
 
 EMPTY = st.sampled_from([np.array([]), np.zeros((0,)), np.zeros((3, 0))])
+#: Complex numbers with a non-zero imaginary part (never silently accepted or truncated).
+COMPLEX = st.builds(complex, st.floats(0.01, 2.0), st.floats(0.01, 2.0))
+#: Inputs that are not real numbers: bool, object, text, None.
+NOT_REAL = st.sampled_from([True, np.bool_(False), "0.1", None, np.array([0.1], dtype=object),
+                            np.array([True, False, True])])
+NOT_REAL_VECTOR = st.sampled_from([np.array([True, False, True]), np.ones(3, dtype=object),
+                                   np.array(["a", "b", "c"]), np.ones(3) + 1j, "abc", None,
+                                   [1, "2", 3]])
+NOT_TOLERANCE = st.one_of(NOT_POSITIVE, COMPLEX, st.sampled_from([True, "1e-6", None]))
 
 # --------------------------------------------------------------------------------------------
 # Fixed valid inputs
@@ -109,12 +131,21 @@ for name, run in RUNNERS.items():
          lambda v, run=run: run(grad=lambda x: np.ones(x.shape[-1] + v))),
         (f"{name}-grad-not-callable", "grad", st.one_of(st.none(), st.integers(), st.text()),
          lambda v, run=run: run(grad=v)),
+        (f"{name}-eta-complex", "eta", COMPLEX, lambda v, run=run: run(eta=v)),
+        (f"{name}-eta-not-real", "eta", NOT_REAL, lambda v, run=run: run(eta=v)),
+        (f"{name}-x0-complex", "x0", COMPLEX, lambda v, run=run: run(x0=X0 * v)),
+        (f"{name}-x0-not-real", "x0", NOT_REAL_VECTOR, lambda v, run=run: run(x0=v)),
+        (f"{name}-steps-iterates-too-large", "steps", st.integers(10**9, 10**12),
+         lambda v, run=run: run(steps=v)),
+        (f"{name}-eta-per-coordinate", "eta", st.just(np.full(3, 0.1)),
+         lambda v, run=run: run(x0=XB, eta=v, grad=lambda x: x)),
     ]
     if name != "gd":
         CASES += [
             (f"{name}-beta", "beta", NOT_MOMENTUM, lambda v, run=run: run(beta=v)),
             (f"{name}-beta-batch-shape", "beta", wrong_batch(),
              lambda v, run=run: run(x0=XB, beta=v, grad=lambda x: x)),
+            (f"{name}-beta-complex", "beta", COMPLEX, lambda v, run=run: run(beta=v * 0.2)),
         ]
 
 CASES += [
@@ -145,6 +176,10 @@ CASES += [
     ("rate_gd-kappa", "kappa", NOT_KAPPA, lambda v: theory.rate_gd(v)),
     ("rate_heavy_ball-kappa", "kappa", NOT_KAPPA, lambda v: theory.rate_heavy_ball(v)),
     ("rate_nesterov-kappa", "kappa", NOT_KAPPA, lambda v: theory.rate_nesterov(v)),
+    ("rate_gd-kappa-complex", "kappa", COMPLEX, lambda v: theory.rate_gd(10 * v)),
+    ("rate_heavy_ball-kappa-complex", "kappa", COMPLEX,
+     lambda v: theory.rate_heavy_ball(10 * v)),
+    ("rate_nesterov-kappa-not-real", "kappa", NOT_REAL, lambda v: theory.rate_nesterov(v)),
     ("rate_nesterov-kappa-array", "kappa", vector_with_nonfinite(),
      lambda v: theory.rate_nesterov(np.abs(v) + 1)),
     ("gd_tuning-mu", "mu", NOT_POSITIVE, lambda v: theory.gd_tuning(v, 1.0)),
@@ -193,6 +228,33 @@ CASES += [
      lambda v: problems.random_quadratic(v, 4)),
     ("random_quadratic-dim", "dim", NOT_POSITIVE_INT,
      lambda v: problems.random_quadratic(10.0, v)),
+    ("random_quadratic-dim-too-large", "dim", st.integers(20_000, 10**9),
+     lambda v: problems.random_quadratic(10.0, v)),
+    ("random_additive_model-d2-too-large", "d2", st.integers(10**9, 10**13),
+     lambda v: partition.random_additive_model(3, v, kappa=10.0, sigma_max_A2=1.0)),
+    ("estimate_constants-loss-nan", "loss", NONFINITE,
+     lambda v: partition.estimate_constants(lambda x, u: v * (x ** 2).sum() + (u ** 2).sum(),
+                                            torch.ones(2, dtype=torch.float64),
+                                            torch.ones(2, dtype=torch.float64))),
+    ("Quadratic.grad-x-complex", "x", COMPLEX, lambda v: Q.grad(X0 * v)),
+    ("Quadratic-eigenvalues-complex", "eigenvalues", COMPLEX,
+     lambda v: problems.Quadratic([1.0, 2.0 * v])),
+    ("Quadratic-matrix-complex", "matrix", COMPLEX,
+     lambda v: problems.Quadratic(matrix=np.eye(2) * v)),
+    ("Quadratic-eigenvalues-bool", "eigenvalues", st.just([True, True]),
+     lambda v: problems.Quadratic(v)),
+    ("Quadratic-minimiser-complex", "minimiser", COMPLEX,
+     lambda v: problems.Quadratic([1.0, 2.0], minimiser=[v, 0.0])),
+    ("fit_rate-e-complex", "e", COMPLEX,
+     lambda v: __import__("momentum").records.fit_rate(np.geomspace(1, 1e-3, 20) * v)),
+    ("window_rate-losses-complex", "losses", COMPLEX,
+     lambda v: partition.window_rate(np.geomspace(1, 1e-30, 50) * v)),
+    ("AdditiveModel-y-complex", "y", COMPLEX,
+     lambda v: partition.AdditiveModel(np.eye(2), np.eye(2), np.ones(2) * v)),
+    ("rate_on_spectrum-eigenvalues-complex", "eigenvalues", COMPLEX,
+     lambda v: theory.rate_on_spectrum("gd", [0.1, v], 0.5)),
+    ("power_law_fit-y-complex", "y", COMPLEX,
+     lambda v: plotting.power_law_fit([1.0, 2.0], [v, 2.0])),
     ("random_quadratic-L", "L", NOT_POSITIVE,
      lambda v: problems.random_quadratic(10.0, 4, L=v)),
     ("QuadraticBatch-empty", "quadratics", st.sampled_from([[], ()]),
@@ -216,6 +278,12 @@ CASES += [
     ("kappa_race-kappa", "kappa", NOT_KAPPA, lambda v: plotting.kappa_race(plt.gca(), v)),
     ("live_slider-values-empty", "values", st.sampled_from([[], ()]),
      lambda v: widgets.live_slider(_draw, v)),
+    ("live_slider-draw", "draw", st.sampled_from([None, 1, "draw"]),
+     lambda v: widgets.live_slider(v, [1, 2])),
+    ("kappa_slider-kappas", "kappas", st.sampled_from(
+        ["abc", 5, [], [0.5], [10, math.nan], [10, -3], [10, 2j], [None]]),
+     lambda v: widgets.kappa_slider(v)),
+    ("kappa_slider-eps", "eps", NOT_PROBABILITY, lambda v: widgets.kappa_slider(eps=v)),
     # the exercise checkers
     ("check.gd_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: check.gd_step(v)),
@@ -225,10 +293,20 @@ CASES += [
      lambda v: check.nesterov_step(v)),
     ("check.mass_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: check.mass_step(v)),
+    ("check.gd_step-timeout", "timeout", NOT_POSITIVE,
+     lambda v: check.gd_step(lambda x, g, eta: x - eta * g, timeout=v, verbose=False)),
     # networks: the two-layer ReLU network (Chapter 4) and the deep ReLU network (Chapter 3)
     ("TwoLayerReLU-m", "m", NOT_POSITIVE_INT, lambda v: networks.TwoLayerReLU(v, 3)),
     ("TwoLayerReLU-seeds", "seeds", st.sampled_from([[], (), "a", 1.5, [0, 1.5]]),
      lambda v: networks.TwoLayerReLU(4, 3, seeds=v)),
+    ("TwoLayerReLU-m-too-large", "m", st.integers(10**6, 10**9),
+     lambda v: networks.TwoLayerReLU(v, 10**4)),
+    ("DeepReLU-widths-too-large", "widths", st.integers(10**5, 10**7),
+     lambda v: networks.DeepReLU([3, v, v, 1])),
+    ("TwoLayerReLU.loss-X-complex", "X", COMPLEX,
+     lambda v: TWO_LAYER.loss(torch.eye(3, dtype=torch.complex128) * v, YU)),
+    ("arccos_kernel-X-complex", "X", COMPLEX,
+     lambda v: networks.arccos_kernel(torch.eye(2, dtype=torch.complex128) * v)),
     ("arccos_kernel-X-nan", "X", vector_with_nonfinite(6),
      lambda v: networks.arccos_kernel(torch.as_tensor(v).reshape(2, 3))),
     ("arccos_kernel-X-not-unit", "X", st.floats(1.01, 10.0),
@@ -250,6 +328,15 @@ CASES += [
     ("train_two_layer-beta", "beta", NOT_MOMENTUM,
      lambda v: networks.train_two_layer(networks.TwoLayerReLU(4, 3), XU, YU, method="heavy_ball",
                                         eta=0.1, beta=v, steps=2)),
+    ("TwoLayerReLU.loss-y-shape", "y", st.sampled_from([(3, 1), (1, 3), (2,), (4,), ()]),
+     lambda v: TWO_LAYER.loss(XU, torch.ones(v, dtype=torch.float64))),
+    ("train_two_layer-y-nan", "y", NONFINITE,
+     lambda v: networks.train_two_layer(networks.TwoLayerReLU(4, 3), XU,
+                                        torch.tensor([1.0, v, 1.0], dtype=torch.float64),
+                                        method="gd", eta=0.1, beta=0.0, steps=2)),
+    ("train_two_layer-y-complex", "y", COMPLEX,
+     lambda v: networks.train_two_layer(networks.TwoLayerReLU(4, 3), XU, np.ones(3) * v,
+                                        method="gd", eta=0.1, beta=0.0, steps=2)),
     ("train_two_layer-steps", "steps", NOT_POSITIVE_INT,
      lambda v: networks.train_two_layer(networks.TwoLayerReLU(4, 3), XU, YU, method="gd",
                                         eta=0.1, beta=0.0, steps=v)),
@@ -288,6 +375,29 @@ CASES += [
     ("residual_ode-H-shape", "H", st.integers(1, 4),
      lambda v: ode.residual_ode(np.ones((v, v + 1)), np.ones(v), [0.0, 1.0], s=0.01, mu=0.1,
                                 method="nesterov")),
+    ("residual_ode-rtol", "rtol", NOT_TOLERANCE,
+     lambda v: ode.residual_ode(np.eye(2), np.ones(2), [0.0, 1.0], s=0.01, mu=0.1,
+                                method="nesterov", rtol=v)),
+    ("residual_ode-atol", "atol", NOT_TOLERANCE,
+     lambda v: ode.residual_ode(np.eye(2), np.ones(2), [0.0, 1.0], s=0.01, mu=0.1,
+                                method="heavy_ball", atol=v)),
+    ("residual_ode-H-indefinite", "H", st.floats(-10.0, -1e-6),
+     lambda v: ode.residual_ode(np.diag([1.0, v]), np.ones(2), [0.0, 50.0], s=0.01, mu=0.1,
+                                method="nesterov")),
+    ("residual_ode-H-not-symmetric", "H", st.floats(0.1, 1.0),
+     lambda v: ode.residual_ode(np.array([[1.0, v], [0.0, 1.0]]), np.ones(2), [0.0, 1.0],
+                                s=0.01, mu=0.1, method="nesterov")),
+    ("residual_ode_exact-H-indefinite", "H", st.floats(-10.0, -1e-6),
+     lambda v: ode.residual_ode_exact(np.diag([1.0, v]), np.ones(2), [0.0, 1.0], s=0.01,
+                                      mu=0.1, method="nesterov")),
+    ("modal_solution-lam-negative", "lam", st.floats(-10.0, -1e-6),
+     lambda v: ode.modal_solution(v, [0.0, 1.0], s=0.01, mu=0.1, method="nesterov")),
+    ("weight_ode-rtol", "rtol", NOT_TOLERANCE,
+     lambda v: ode.weight_ode(lambda w: (w ** 2).sum(), np.ones(2), [0.0, 1.0], s=0.01, mu=0.1,
+                              method="nesterov", rtol=v)),
+    ("weight_ode-loss-nan", "loss", NONFINITE,
+     lambda v: ode.weight_ode(lambda w: v * (w ** 2).sum(), np.ones(2), [0.0, 5.0], s=0.01,
+                              mu=0.1, method="nesterov")),
     ("residual_ode_exact-delta0", "delta0", st.integers(1, 4).filter(lambda n: n != 2),
      lambda v: ode.residual_ode_exact(np.eye(2), np.ones(v), [0.0, 1.0], s=0.01, mu=0.1,
                                       method="nesterov")),
@@ -328,7 +438,8 @@ def report_inputs_tried(request):
         with capture.global_and_fixture_disabled():
             reporter.write_line(
                 f"\nhypothesis: {sum(TRIED.values())} invalid inputs tried over {len(TRIED)} "
-                f"cases (fewest {min(TRIED.values())}); each a ValueError naming its parameter"
+                f"cases (fewest {min(TRIED.values())}); {sum(CLEAN.values())} clean ValueErrors "
+                f"naming the parameter, {sum(TRIED.values()) - sum(CLEAN.values())} not"
                 + (f", except the {len(KNOWN_ISSUES)} known issues marked xfail"
                    if KNOWN_ISSUES else ""))
 
@@ -343,6 +454,7 @@ def test_invalid_input_raises_value_error_naming_the_parameter(case_id, param, s
         with pytest.raises(ValueError) as info:
             call(bad)
         assert param in str(info.value), f"the message does not name {param}: {info.value}"
+        CLEAN[case_id] += 1
 
     try:
         prop()
@@ -354,7 +466,7 @@ def test_the_table_covers_every_public_function_of_the_core_modules():
     """A new public function in these modules needs a row (or a reason here)."""
     covered = " ".join(c[0] for c in CASES)
     no_invalid_input = {"use_style", "Trajectory", "DivergenceWarning", "CheckResult",
-                        "Tuning", "LessardFunction", "lessard_counterexample", "kappa_slider"}
+                        "Tuning", "LessardFunction", "lessard_counterexample"}
     missing = []
     no_invalid_input |= {"NTKConstants", "TrainRecord", "DeepReLUPartition", "DeepReLUConstants",
                          "DeepReLURecord", "ODESolution", "DataUnavailableError",
@@ -369,3 +481,149 @@ def test_the_table_covers_every_public_function_of_the_core_modules():
                    "spectral_radius", "rate_on_spectrum"]
     missing += [f"momentum.theory.{n}" for n in core_theory if n not in covered]
     assert missing == []
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11's examples, one test each: no silent wrong number, no hang, sizes refused early
+# --------------------------------------------------------------------------------------------
+
+
+def test_complex_inputs_are_refused_not_truncated():
+    for kw in ({"eta": 0.1 + 1j}, {"x0": np.ones(3) + 1j}, {"x0": torch.ones(3) * (1 + 1j)}):
+        with pytest.raises(ValueError, match="eta|x0"):
+            RUNNERS["gd"](**kw)
+    with pytest.raises(ValueError, match="kappa"):
+        theory.rate_gd(10 + 5j)
+
+
+def test_ints_and_lists_of_ints_are_cast_to_float64():
+    tr = optimizers.gd(Q.grad, [1, 2, 3], eta=1, steps=3)
+    assert tr.x.dtype == np.float64
+    g_int = Q.grad(torch.ones(3, dtype=torch.int64))
+    assert g_int.dtype == torch.float64
+    np.testing.assert_allclose(g_int.numpy(), Q.grad(np.ones(3)))
+    assert Q.grad(np.ones(3, dtype=int)).dtype == np.float64
+    tr_t = optimizers.nesterov(Q.grad, torch.tensor([1, 2, 3]), eta=0.5, beta=0.5, steps=3)
+    assert tr_t.x.dtype == torch.float64
+
+
+def test_an_eta_of_shape_B_against_a_B_by_B_batch_is_refused():
+    with pytest.raises(ValueError, match=r"eta.*\(B, 1\)"):
+        optimizers.gd(lambda x: x, np.ones((3, 3)), eta=np.array([0.1, 0.2, 0.3]), steps=3)
+    # the per-trial column is what a batch takes
+    tr = optimizers.gd(lambda x: x, np.ones((3, 3)), eta=np.array([[0.1], [0.2], [0.3]]),
+                       steps=3)
+    np.testing.assert_allclose(tr.x[-1][:, 0], [0.9 ** 3, 0.8 ** 3, 0.7 ** 3])
+
+
+def test_two_layer_loss_refuses_a_column_of_labels():
+    with pytest.raises(ValueError, match="y must have shape"):
+        TWO_LAYER.loss(XU, YU[:, None])
+    assert TWO_LAYER.loss(XU, YU).shape == ()
+
+
+def test_train_two_layer_with_a_nan_label_names_y():
+    with pytest.raises(ValueError, match="^y must be finite"):
+        networks.train_two_layer(networks.TwoLayerReLU(4, 3), XU,
+                                 torch.tensor([1.0, math.nan, 1.0], dtype=torch.float64),
+                                 method="gd", eta=0.1, beta=0.0, steps=5)
+
+
+def test_estimate_constants_on_a_nan_loss_is_an_error_not_zeros():
+    with pytest.raises(ValueError, match="loss"):
+        partition.estimate_constants(lambda x, u: torch.tensor(math.nan) * x.sum(),
+                                     torch.ones(2, dtype=torch.float64),
+                                     torch.ones(2, dtype=torch.float64))
+
+
+def test_the_odes_never_hang_and_refuse_an_indefinite_H():
+    import time
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="rtol"):
+        ode.residual_ode(np.eye(2), np.ones(2), np.linspace(0, 5, 5), s=0.01, mu=0.1,
+                         method="nesterov", rtol=math.nan)
+    with pytest.raises(ValueError, match="loss gives a non-finite"):
+        ode.weight_ode(lambda w: (w * math.nan).sum(), torch.ones(2, dtype=torch.float64),
+                       np.linspace(0, 5, 5), s=0.01, mu=0.1, method="nesterov")
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        ode.residual_ode(np.diag([1.0, -1.0]), np.ones(2), np.linspace(0, 50, 5), s=0.01,
+                         mu=0.1, method="nesterov")
+    assert time.perf_counter() - t0 < 10
+
+
+def test_sizes_over_the_limit_are_refused_before_allocating(monkeypatch):
+    with pytest.raises(ValueError, match=r"dim too large: .* about 298 GiB"):
+        problems.random_quadratic(10, 100_000)
+    with pytest.raises(ValueError, match=r"d2 too large: .*GiB.*MOMENTUM_MAX_BYTES"):
+        partition.random_additive_model(3, 10**9, kappa=10.0, sigma_max_A2=1.0)
+    monkeypatch.setattr(_validate, "MAX_BYTES", 10_000)
+    with pytest.raises(ValueError, match="dim too large"):
+        problems.random_quadratic(10, 30)
+    monkeypatch.undo()
+    assert problems.random_quadratic(10, 30).dim == 30
+
+
+def test_the_size_limit_is_read_from_the_environment(tmp_path):
+    import subprocess
+    import sys
+    code = "from momentum import _validate; print(_validate.MAX_BYTES)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ, "MOMENTUM_MAX_BYTES": "12345"},
+                         check=True).stdout
+    assert out.strip() == "12345"
+    assert _validate.MAX_BYTES >= 4 * 2**30      # the default: above what MOMENTUM_FULL needs
+
+
+def test_widgets_refuse_bad_arguments_up_front():
+    with pytest.raises(ValueError, match="kappas"):
+        widgets.kappa_slider("abc")
+    with pytest.raises(ValueError, match="kappas"):
+        widgets.kappa_slider([10, 0.5])
+
+
+# --------------------------------------------------------------------------------------------
+# Property-based tests of the shared checks (momentum._validate)
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.integers(-10**6, 10**6), min_size=1, max_size=8))
+def test_real_casts_ints_to_float64(values):
+    out = _validate.real("x", values)
+    assert out.dtype == np.float64 and np.array_equal(out, np.array(values, dtype=float))
+    t = _validate.real("x", torch.tensor(values))
+    assert t.dtype == torch.float64
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.one_of(COMPLEX, NOT_REAL, NOT_REAL_VECTOR,
+                 st.lists(st.booleans(), min_size=1, max_size=4)))
+def test_real_refuses_complex_bool_object_and_text(value):
+    with pytest.raises(ValueError, match="^x must"):
+        _validate.real("x", value)
+    with pytest.raises(ValueError, match="^x must"):
+        _validate.finite("x", value)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.floats(0, 1e15), st.sampled_from([1, 4, 8]))
+def test_size_refuses_exactly_above_the_limit(n, itemsize):
+    if n * itemsize > _validate.MAX_BYTES:
+        with pytest.raises(ValueError, match=r"^n too large: .*GiB"):
+            _validate.size("n", n, itemsize=itemsize)
+    else:
+        _validate.size("n", n, itemsize=itemsize)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.floats(-10, 10), min_size=2, max_size=5), st.integers(0, 2**32 - 1))
+def test_symmetric_psd_accepts_exactly_the_psd_matrices(lam, seed):
+    from scipy.stats import ortho_group
+    Qm = ortho_group.rvs(len(lam), random_state=seed)
+    H = (Qm * np.array(lam)) @ Qm.T
+    H = (H + H.T) / 2
+    if min(lam) < -1e-6 * max(1.0, max(abs(v) for v in lam)):
+        with pytest.raises(ValueError, match="^H must be symmetric positive semi-definite"):
+            _validate.symmetric_psd("H", H)
+    elif min(lam) >= 0:
+        np.testing.assert_array_equal(_validate.symmetric_psd("H", H), H)

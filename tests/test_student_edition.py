@@ -5,6 +5,7 @@ solutions where they are (so a clean result means something)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -171,3 +172,114 @@ def test_slow_student_html_has_no_solution_and_instructor_html_has_all(tmp_path)
     assert CODE_SECRET in leaks
     assert any("purple elephants" in leak for leak in leaks)
     assert any("orange submarines" in leak for leak in leaks)
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11: every leak path of the student edition
+# --------------------------------------------------------------------------------------------
+
+SECRET = "the hidden reasoning involves thirteen velvet giraffes dancing slowly"
+SECRET_WORD = "giraffes"
+
+
+@pytest.mark.parametrize("source", [
+    f"```{{Solution}} ex-a\n:label: sol-a\n\n{SECRET}.\n```",
+    f"```{{SOLUTION}} ex-a\n\n{SECRET}.\n```",
+    f":::{{solution}} ex-a\n{SECRET}.\n:::",
+    f"::::{{Solution}} ex-a\n```python\nx = 1\n```\n{SECRET}.\n::::",
+    f"~~~{{solution}} ex-a\n{SECRET}.\n~~~",
+    f"```{{eval-rst}}\n.. solution:: ex-a\n   :label: sol-a\n\n   {SECRET}.\n```",
+    f"```{{eval-rst}}\n.. Solution:: ex-a\n\n   {SECRET}.\n\nKept rst text.\n```",
+])
+def test_every_directive_form_is_stripped(source):
+    nb = new_notebook(cells=[new_markdown_cell("Intro stays.\n\n" + source + "\n\nOutro stays.")])
+    student, removed = se.strip_solutions(nb)
+    text = se.notebook_text(student)
+    assert removed == 1 and SECRET not in text and "olution" not in text
+    assert "Intro stays." in text and "Outro stays." in text
+    if "Kept rst text" in source:
+        assert "Kept rst text." in text and "{eval-rst}" in text
+
+
+@pytest.mark.parametrize("source", [
+    f"```{{solution-hidden}} ex-a\n{SECRET}\n```",
+    f"```{{eval-rst}}\n.. solution-start:: ex-a\n\n   {SECRET}\n```",
+    f"<div class=\"solution\">{SECRET}</div>",
+    f"{{solution}}`{SECRET}`",
+])
+def test_a_solution_form_it_does_not_understand_refuses_the_build(source):
+    with pytest.raises(ValueError, match="does not understand|unsupported"):
+        se.strip_solutions(new_notebook(cells=[new_markdown_cell(source)]))
+    raw = new_notebook(cells=[nbformat.v4.new_raw_cell(source)])
+    with pytest.raises(ValueError):
+        se.strip_solutions(raw)
+
+
+def test_solution_cells_lose_attachments_metadata_and_widget_state():
+    cell = new_markdown_cell("Question stays. ![fig](attachment:kept.png)\n\n"
+                             f"```{{solution}} ex-a\n![s](attachment:answer.png) {SECRET}\n```")
+    cell.attachments = {"kept.png": {"image/png": "AAAA"},
+                        "answer.png": {"image/png": "U0VDUkVU"}}
+    cell.metadata = {"tags": ["keep-me", "solution-tag"], "answer": SECRET}
+    code = new_code_cell("x = 1", metadata={"tags": ["solution"]})
+    nb = new_notebook(cells=[cell], metadata={"widgets": {
+        "application/vnd.jupyter.widget-state+json": {"state": {"w": {"value": SECRET}}}}})
+    student, _ = se.strip_solutions(nb)
+    out = student.cells[0]
+    assert list(out.attachments) == ["kept.png"]
+    assert out.metadata == {"tags": ["keep-me"]}
+    assert "widgets" not in student.metadata
+    assert SECRET not in json.dumps(student)
+    # a cell tagged as a solution is a form the script does not understand
+    with pytest.raises(ValueError, match="does not understand"):
+        se.strip_solutions(new_notebook(cells=[code]))
+
+
+def _edition(tmp_path, files):
+    """An instructor root with one chapter holding SECRET in a solution, and an edition under
+    out/ with ``files`` (relative path -> text) written as they are."""
+    root, out = tmp_path / "root", tmp_path / "out"
+    (root / "chapters").mkdir(parents=True)
+    (root / "_config.yml").write_text("repository:\n  url: https://github.com/o/book\n")
+    nb = new_notebook(cells=[
+        new_markdown_cell("A question about the method, kept for the students."),
+        new_markdown_cell(f"```{{solution}} ex-a\n{SECRET}.\n```")])
+    nbformat.write(nb, root / "chapters" / "a.ipynb")
+    (out / "chapters").mkdir(parents=True)
+    nbformat.write(se.strip_solutions(nb)[0], out / "chapters" / "a.ipynb")
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    return root, out
+
+
+def test_the_leak_check_reads_every_file_the_edition_writes(tmp_path):
+    root, out = _edition(tmp_path, {})
+    assert se.leaks_in_edition(root, out) == []          # clean edition: clean result
+    student = nbformat.read(out / "chapters" / "a.ipynb", as_version=4)
+    student.cells[0].metadata["note"] = SECRET           # metadata of a kept cell
+    leaky = {
+        "chapters/a.ipynb": nbformat.writes(student),
+        "chapters/b.md": f"# Page\n\n{SECRET}\n",
+        "_build/html/chapters/a.html": f'<p>ok</p><img alt="{SECRET}">',
+        "_build/html/chapters/w.html": f'<script type="application/json">"{SECRET}"</script>',
+        "_build/html/_sources/chapters/a.ipynb.txt": SECRET,
+        "_build/html/searchindex.js": 'Search.setIndex({"terms": {"giraff": [0], "method": 1}})',
+    }
+    root, out = _edition(tmp_path / "leaky", leaky)
+    problems = se.leaks_in_edition(root, out)
+    for rel in leaky:
+        assert any(p.startswith(rel + ":") for p in problems), rel
+    assert any(SECRET_WORD in p for p in problems if "searchindex" in p)
+
+
+def test_the_build_refuses_and_says_so(tmp_path, capsys):
+    root = tmp_path / "root"
+    (root / "chapters").mkdir(parents=True)
+    (root / "_config.yml").write_text("title: T\nrepository:\n  url: https://github.com/o/b\n")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: chapters/a\n")
+    nbformat.write(new_notebook(cells=[new_markdown_cell(f"```{{solution-x}}\n{SECRET}\n```")]),
+                   root / "chapters" / "a.ipynb")
+    rc = se.main(["build", "--root", str(root), "--toc", str(root / "_toc.yml"),
+                  "--out", str(tmp_path / "out"), "--no-html"])
+    assert rc == 2 and "refusing to build" in capsys.readouterr().out

@@ -18,6 +18,19 @@ The functions a reader writes, in the book's notation (step :math:`\eta`, moment
   Here ``grad`` is a *callable* (``grad(z)`` returns :math:`\nabla f(z)`), because where the
   gradient is evaluated is the point of the method.
 
+The cases cover the whole valid range (:func:`_instance`): dimensions 1 to 50, batches of rows
+(inputs of shape ``(B, d)``), momentum up to 0.999 and steps up to the method's stability limit.
+Every expected value is computed before the reader's function first runs, from private copies
+of the inputs (the function gets copies of its own), and the comparison is bound at import: a
+function that changes its inputs, patches this module, its references or NumPy cannot change
+what it is judged against. A case that runs longer than ``timeout`` seconds (:data:`TIMEOUT`,
+5) is stopped and reported; the deadline is a ``SIGALRM`` timer, which works in the main thread
+on Linux and macOS (where a Jupyter cell runs, Colab included); elsewhere (Windows, another
+thread) there is no deadline and a function that never returns hangs the checker until the
+kernel is interrupted. A return that is not an array (a list, a float, None), a complex or a
+non-finite one fails with a sentence that says so; an answer right only to float32 precision
+fails with the advice to compute in float64.
+
 The references are the library's own: ``gd_step`` against one step of
 :func:`momentum.optimizers.gd`, ``heavy_ball_step`` against one step of the
 ``torch.optim.SGD`` that :func:`momentum.optimizers.torch_optimizer` returns (its momentum
@@ -29,7 +42,11 @@ and typical wrong implementations.
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,77 +118,199 @@ def reference_nesterov_step(x, x_prev, grad, eta, beta):
 # Random instances and the comparison loop
 # --------------------------------------------------------------------------------------------
 
+#: Seconds one case may run before it is stopped and reported (see :func:`_deadline`).
+TIMEOUT = 5.0
+#: Tolerances at float32 precision: an answer close only at these was computed in float32.
+RTOL32, ATOL32 = 1e-5, 1e-6
 
-def _random_quadratic_grad(rng, d):
-    """grad of f(z) = (z - c)' A (z - c) / 2 with a random SPD A: a gradient that depends on
-    where it is evaluated (so evaluating it at the wrong point shows)."""
+# What the comparison uses after the reader's function has run, bound now: a function that
+# patches NumPy or this module cannot change how its answer is judged.
+_ABS, _ALL, _ASARRAY, _ISFINITE, _SHAPE = np.abs, np.all, np.asarray, np.isfinite, np.shape
+
+
+def _quadratic(rng, d):
+    """A random SPD matrix A with largest eigenvalue L = 1 and a centre c: f(z) = (z - c)' A
+    (z - c) / 2, a gradient that depends on where it is evaluated (so evaluating it at the
+    wrong point shows); L = 1 makes eta's stability limit a number of order 1."""
     M = rng.standard_normal((d, d))
     A = M @ M.T / d + np.eye(d)
-    c = rng.standard_normal(d)
+    A /= np.linalg.eigvalsh(A)[-1]
+    return A, rng.standard_normal(d)
+
+
+def _gradient(A, c):
+    A, c = A.copy(), c.copy()          # each closure owns its own copy
     return lambda z: (np.asarray(z, dtype=float) - c) @ A
 
 
-def _instance(rng):
-    d = int(rng.integers(1, 6))
-    return dict(
-        x=rng.standard_normal(d),
-        x_prev=rng.standard_normal(d),
-        g=rng.standard_normal(d),
-        eta=float(np.round(rng.uniform(0.05, 1.0), 3)),
-        beta=float(np.round(rng.uniform(0.1, 0.9), 3)),
-        grad=_random_quadratic_grad(rng, d),
-    )
+def _floor3(v: float) -> float:
+    """v rounded down to 3 decimals (at least 0.001), so a shown value is the value used."""
+    return max(float(np.floor(v * 1000) / 1000), 0.001)
 
 
-def _fmt(v) -> str:
+def _instance(rng, method, small=False):
+    r"""One random case over the whole valid range: dimension 1 to 50 (half of the cases 6 or
+    more), one case in four a batch of 2 to 4 rows (inputs of shape ``(B, d)``), momentum up
+    to 0.999 (one case in three at 0.9, 0.95, 0.99 or 0.999), and a step up to the method's
+    stability limit on the quadratic (L = 1): :math:`2` for GD, :math:`2(1 + \beta)` for
+    heavy ball, :math:`2(1 + \beta)/(1 + 2\beta)` for Nesterov."""
+    d = int(rng.integers(1, 6)) if small or rng.uniform() < 0.5 else int(rng.integers(6, 51))
+    shape = (int(rng.integers(2, 5)), d) if not small and rng.uniform() < 0.25 else (d,)
+    if rng.uniform() < 1 / 3:
+        beta = float(rng.choice([0.9, 0.95, 0.99, 0.999]))
+    else:
+        beta = _floor3(rng.uniform(0.01, 0.999))
+    limit = {"gd": 2.0, "heavy_ball": 2 * (1 + beta),
+             "nesterov": 2 * (1 + beta) / (1 + 2 * beta)}[method]
+    eta = _floor3(limit * rng.uniform(0.01, 0.999))
+    A, c = _quadratic(rng, d)
+    x = rng.standard_normal(shape)
+    return dict(x=x, x_prev=x + 0.5 * rng.standard_normal(shape), g=_gradient(A, c)(x),
+                eta=eta, beta=beta, A=A, c=c)
+
+
+def _fmt(v, precision: int = 4) -> str:
     if callable(v):
         return "<gradient function of a random quadratic>"
     if isinstance(v, float):
-        return f"{v:g}"
-    return np.array2string(np.asarray(v, dtype=float), precision=4, separator=", ")
+        return f"{v:.{precision + 13}g}" if precision > 4 else f"{v:g}"
+    return np.array2string(np.asarray(v, dtype=float), precision=precision, separator=", ",
+                           threshold=12, edgeitems=3)
 
 
-def _close(a, b) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+def _close(a, b, rtol=RTOL, atol=ATOL) -> bool:
+    """a and b of one shape, equal up to the tolerances (computed with the bound ufuncs)."""
+    if _SHAPE(a) != _SHAPE(b):
+        return False
+    return bool(_ALL(_ABS(a - b) <= atol + rtol * _ABS(b)))
 
 
-def _run(name, fn, args, reference, mistakes, trials, seed, verbose) -> CheckResult:
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def _deadline(seconds: float):
+    """Stop the block after ``seconds`` (raising :class:`_Timeout` in it) where a signal-based
+    timer works: the main thread on Linux or macOS (a Jupyter cell, Colab included, runs
+    there). Elsewhere (Windows, or a checker called from another thread) the block runs with
+    no deadline: a function that never returns then hangs the checker, and only interrupting
+    the kernel stops it."""
+    usable = (hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)   # a timer already running
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer > 0:          # give an outer timer (e.g. a test runner's) what it had left
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
+
+
+def _judge(got, expected, close=_close):
+    """None when ``got`` is the expected answer, else what is wrong with it (a sentence)."""
+    if got is None:
+        return "your function returned None: did you forget `return`?"
+    if isinstance(got, torch.Tensor):
+        if got.is_complex():
+            return "your function returned complex numbers; the step is real."
+        got = got.detach().cpu().numpy()
+    if not isinstance(got, np.ndarray):
+        return (f"your function returned a {type(got).__name__}, not an array: return a NumPy "
+                f"array (or a torch tensor) of shape {expected.shape}, like x.")
+    if got.dtype.kind == "c":
+        return "your function returned complex numbers; the step is real."
+    if got.dtype.kind not in "fiu":
+        return f"your function returned an array of {got.dtype}, not of numbers."
+    if got.shape != expected.shape:
+        return (f"expected: {_fmt(expected)}\ngot:      {_fmt(got)}\n"
+                f"shape: expected {expected.shape}, got {got.shape}")
+    low = got.dtype.kind == "f" and got.dtype.itemsize < 8
+    got = _ASARRAY(got, dtype=float)
+    if not bool(_ALL(_ISFINITE(got))):
+        return f"your function returned NaN or inf:\ngot: {_fmt(got)}"
+    if close(got, expected):
+        return None
+    precision = 4 if _fmt(got) != _fmt(expected) else 17
+    msg = f"expected: {_fmt(expected, precision)}\ngot:      {_fmt(got, precision)}"
+    return msg, low
+
+
+def _run(name, fn, args, reference, mistakes, trials, seed, verbose, timeout=TIMEOUT):
     if not callable(fn):
         raise ValueError(f"fn must be a function, got {type(fn).__name__}")
     _validate.positive_int("trials", trials)
+    _validate.positive("timeout", timeout)
+    method = name.removesuffix("_step")
+    close, judge, deadline, fmt = _close, _judge, _deadline, _fmt   # bound before fn runs
+    # Every case and its expected answer, computed before the reader's function first runs,
+    # from private copies of the inputs (the reader's function gets other copies).
     rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(trials):
+        inst = _instance(rng, method, small=i < 5)
+        ref_inputs = {a: (_gradient(inst["A"], inst["c"]) if a == "grad" else inst[a])
+                      for a in args}
+        expected = np.array(reference(**ref_inputs), dtype=float)
+        wrong = []
+        for _hint, mistake in mistakes:
+            try:
+                wrong.append(np.array(mistake(**ref_inputs), dtype=float))
+            except Exception:  # noqa: BLE001 - a hint that cannot be evaluated is no hint
+                wrong.append(None)
+        shown = "\n".join(f"  {a} = {fmt(v)}" for a, v in ref_inputs.items())
+        cases.append((inst, expected, wrong, shown))
     message, failed = f"{name}: all {trials} random cases pass.", None
-    for case in range(1, trials + 1):
-        inst = _instance(rng)
-        inputs = {a: inst[a] for a in args}
-        expected = np.asarray(reference(**inputs), dtype=float)
-        copies = {a: (v.copy() if isinstance(v, np.ndarray) else v) for a, v in inputs.items()}
-        shown = "\n".join(f"  {a} = {_fmt(v)}" for a, v in inputs.items())
+    for case, (inst, expected, wrong, shown) in enumerate(cases, start=1):
+        copies = {a: (_gradient(inst["A"], inst["c"]) if a == "grad" else
+                      (inst[a].copy() if isinstance(inst[a], np.ndarray) else inst[a]))
+                  for a in args}
+        before = {a: v.copy() for a, v in copies.items() if isinstance(v, np.ndarray)}
         head = f"{name}: case {case} of {trials} fails.\ninputs:\n{shown}\n"
         try:
-            got = fn(*copies.values())
+            with deadline(timeout):
+                got = fn(*copies.values())
+        except _Timeout:
+            failed = head + (f"your function did not return within {timeout:g} seconds (an "
+                             "endless loop?); it was stopped.")
+            break
         except Exception as err:  # the reader's code: report any error it raises
             failed = head + f"your function raised {type(err).__name__}: {err}"
             break
-        changed = [a for a, v in copies.items()
-                   if isinstance(v, np.ndarray) and not np.array_equal(v, inputs[a])]
+        changed = [a for a, v in before.items() if not np.array_equal(v, copies[a])]
         if changed:
             failed = head + (f"your function changed its input {', '.join(changed)} in place "
                              "(e.g. `x -= ...`); return a new array instead.")
             break
-        if got is None:
-            failed = head + "your function returned None: did you forget `return`?"
+        verdict = judge(got, expected, close)
+        if verdict is None:
+            continue
+        if isinstance(verdict, str):
+            failed = head + verdict
             break
-        got = np.asarray(_validate.as_numpy(got), dtype=float)
-        if not _close(got, expected):
-            failed = head + f"expected: {_fmt(expected)}\ngot:      {_fmt(got)}"
-            if got.shape != expected.shape:
-                failed += f"\nshape: expected {expected.shape}, got {got.shape}"
-            for hint, wrong in mistakes:
-                if _close(got, np.asarray(wrong(**inputs), dtype=float)):
-                    failed += f"\nhint: {hint}"
-                    break
+        text, low = verdict
+        failed = head + text
+        got = _validate.as_numpy(got)
+        if low and close(_ASARRAY(got, dtype=float), expected, RTOL32, ATOL32):
+            failed += (f"\nyour answer is right to {got.dtype} precision only: compute in "
+                       "float64 (NumPy's default; for torch, dtype=torch.float64) to match "
+                       "to 1e-9.")
             break
+        for (hint, _), w in zip(mistakes, wrong, strict=True):
+            if w is not None and close(_ASARRAY(got, dtype=float), w):
+                failed += f"\nhint: {hint}"
+                break
+        break
     if failed is not None:
         message = failed
     if verbose:
@@ -185,7 +324,8 @@ def _run(name, fn, args, reference, mistakes, trials, seed, verbose) -> CheckRes
 # --------------------------------------------------------------------------------------------
 
 
-def gd_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True):
+def gd_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True,
+            timeout: float = TIMEOUT):
     r"""Check ``fn(x, g, eta)`` against :math:`x_{k+1} = x_k - \eta g_k` on ``trials`` random
     cases. Prints a pass or the first failing case; returns a :class:`CheckResult`."""
     mistakes = [
@@ -194,10 +334,11 @@ def gd_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = Tr
         ("the step size is missing: multiply the gradient by eta.", lambda x, g, eta: x - g),
     ]
     return _run("gd_step", fn, ("x", "g", "eta"), reference_gd_step, mistakes, trials, seed,
-                verbose)
+                verbose, timeout)
 
 
-def heavy_ball_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True):
+def heavy_ball_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True,
+                    timeout: float = TIMEOUT):
     r"""Check ``fn(x, x_prev, g, eta, beta)`` against the heavy-ball step
     :math:`x_{k+1} = x_k - \eta g_k + \beta (x_k - x_{k-1})` (Polyak 1964) on ``trials`` random
     cases. Prints a pass or the first failing case; returns a :class:`CheckResult`."""
@@ -213,10 +354,11 @@ def heavy_ball_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: b
          lambda x, x_prev, g, eta, beta: x - eta * (g - beta * (x - x_prev))),
     ]
     return _run("heavy_ball_step", fn, ("x", "x_prev", "g", "eta", "beta"),
-                reference_heavy_ball_step, mistakes, trials, seed, verbose)
+                reference_heavy_ball_step, mistakes, trials, seed, verbose, timeout)
 
 
-def nesterov_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True):
+def nesterov_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True,
+                  timeout: float = TIMEOUT):
     r"""Check ``fn(x, x_prev, grad, eta, beta)`` against Nesterov's step
     :math:`y_k = x_k + \beta (x_k - x_{k-1})`, :math:`x_{k+1} = y_k - \eta \nabla f(y_k)`
     (Liao & Kyrillidis 2024, eq. (2)), where ``grad`` is a callable returning
@@ -236,7 +378,7 @@ def nesterov_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: boo
          lambda x, x_prev, grad, eta, beta: x - eta * grad(x + beta * (x - x_prev))),
     ]
     return _run("nesterov_step", fn, ("x", "x_prev", "grad", "eta", "beta"),
-                reference_nesterov_step, mistakes, trials, seed, verbose)
+                reference_nesterov_step, mistakes, trials, seed, verbose, timeout)
 
 
 # --------------------------------------------------------------------------------------------

@@ -82,28 +82,34 @@ def coefficients(method: str, *, s: float, mu: float) -> tuple[float, float, flo
 
 
 def _times(t) -> np.ndarray:
-    t = np.asarray(t, dtype=float)
-    _validate.finite("t", t)
+    t = _validate.real("t", t)
+    _validate.size("t", t.size, what=f"{t.size} output times")
     if t.ndim != 1 or t[0] < 0 or np.any(np.diff(t) <= 0):
         raise ValueError("t must be a 1-D increasing array of times >= 0")
     return t
 
 
 def _matrix(H) -> np.ndarray:
-    H = np.asarray(_validate.as_numpy(H), dtype=float)
-    if H.ndim != 2 or H.shape[0] != H.shape[1]:
-        raise ValueError(f"H must be a square matrix, got shape {H.shape}")
-    _validate.finite("H", H)
-    if not np.allclose(H, H.T, atol=1e-10 * max(1.0, np.abs(H).max())):
-        raise ValueError("H must be symmetric")
-    return H
+    """H, a Gram matrix: symmetric positive semi-definite (an indefinite H makes the residual
+    ODE grow exponentially, which is no residual dynamics of a network)."""
+    return _validate.symmetric_psd("H", H)
+
+
+def _tolerances(rtol, atol) -> tuple[float, float]:
+    return _validate.tolerance("rtol", rtol), _validate.tolerance("atol", atol)
+
+
+def _finite_state(name: str, t: float, state, derivative) -> None:
+    """Stop the solver on a non-finite state or derivative (else its step control can loop)."""
+    if not (np.all(np.isfinite(state)) and np.all(np.isfinite(derivative))):
+        raise ValueError(f"{name} gives a non-finite state or derivative at t = {t:.6g}; the "
+                         "ODE cannot be solved past it (check the inputs for NaN or overflow)")
 
 
 def _vector(name: str, value, n: int) -> np.ndarray:
-    v = np.asarray(_validate.as_numpy(value), dtype=float)
+    v = np.asarray(_validate.as_numpy(_validate.real(name, value)), dtype=float)
     if v.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},), got {v.shape}")
-    _validate.finite(name, v)
     return v
 
 
@@ -121,16 +127,20 @@ def residual_ode(H, delta0, t, *, s: float, mu: float, method: str, v0=None,
     :math:`\Delta(0)`, ``v0`` is :math:`\dot\Delta(0)` (default 0, as in the paper's Lemmas 4
     and 6), ``t`` the increasing output times.
     """
+    rtol, atol = _tolerances(rtol, atol)
     H = _matrix(H)
     n = H.shape[0]
     d0 = _vector("delta0", delta0, n)
     v0 = np.zeros(n) if v0 is None else _vector("v0", v0, n)
     t = _times(t)
+    _validate.size("t", 2 * n * len(t), what=f"the solution ({len(t)} times x {2 * n} states)")
     b, c, g = coefficients(method, s=s, mu=mu)
 
-    def rhs(_, state):
+    def rhs(time, state):
         d, v = state[:n], state[n:]
-        return np.concatenate([v, -b * v - c * (H @ v) - g * (H @ d)])
+        out = np.concatenate([v, -b * v - c * (H @ v) - g * (H @ d)])
+        _finite_state("H", time, state, out)
+        return out
 
     sol = solve_ivp(rhs, (t[0], t[-1]), np.concatenate([d0, v0]), t_eval=t, method="DOP853",
                     rtol=rtol, atol=atol)
@@ -165,6 +175,8 @@ def modal_solution(lam, t, *, s: float, mu: float, method: str, delta0=1.0, v0=0
     each other; the result has shape ``lam.shape + t.shape``.
     """
     _validate.finite("lam", lam)
+    if np.any(_validate.as_numpy(lam) < 0):
+        raise ValueError(f"lam (an eigenvalue of the Gram matrix H) must be >= 0, got {lam!r}")
     _validate.finite("delta0", delta0)
     _validate.finite("v0", v0)
     t = _times(t)
@@ -191,6 +203,8 @@ def modal_decay_rate(lam, *, s: float, mu: float, method: str):
     :math:`\sqrt\mu + \sqrt s\,\lambda/2` for Nesterov, whose gradient correction damps the
     high-frequency modes harder."""
     _validate.finite("lam", lam)
+    if np.any(_validate.as_numpy(lam) < 0):
+        raise ValueError(f"lam (an eigenvalue of the Gram matrix H) must be >= 0, got {lam!r}")
     gamma, q = _roots(lam, s=s, mu=mu, method=method)
     out = gamma / 2 - np.real(q)
     return out if np.ndim(out) else float(out)
@@ -257,15 +271,15 @@ def weight_ode(loss: Callable, w0, t, *, s: float, mu: float, method: str, v0=No
     """
     if not callable(loss):
         raise ValueError(f"loss must be callable, got {type(loss).__name__}")
-    w0 = torch.as_tensor(w0, dtype=torch.float64).detach().reshape(-1)
-    _validate.finite("w0", w0)
+    rtol, atol = _tolerances(rtol, atol)
+    w0 = torch.as_tensor(_validate.real("w0", w0), dtype=torch.float64).detach().reshape(-1)
     p = w0.numel()
     v0 = torch.zeros(p, dtype=torch.float64) if v0 is None else \
-        torch.as_tensor(v0, dtype=torch.float64).reshape(-1)
+        torch.as_tensor(_validate.real("v0", v0), dtype=torch.float64).reshape(-1)
     if v0.numel() != p:
         raise ValueError(f"v0 must have {p} entries like w0, got {v0.numel()}")
-    _validate.finite("v0", v0)
     t = _times(t)
+    _validate.size("t", 2 * p * len(t), what=f"the solution ({len(t)} times x {2 * p} states)")
     b, c, g = coefficients(method, s=s, mu=mu)
     grad = torch.func.grad(loss)
 
@@ -277,7 +291,9 @@ def weight_ode(loss: Callable, w0, t, *, s: float, mu: float, method: str, v0=No
             acc = -b * v - c * hv - g * gw
         else:
             acc = -b * v - g * grad(w)
-        return np.concatenate([state[p:], acc.detach().numpy()])
+        out = np.concatenate([state[p:], acc.detach().numpy()])
+        _finite_state("loss", _, state, out)
+        return out
 
     state0 = np.concatenate([w0.numpy(), v0.numpy()])
     sol = solve_ivp(rhs, (t[0], t[-1]), state0, t_eval=t, method="RK45", rtol=rtol, atol=atol)

@@ -223,11 +223,15 @@ class _Run:
             raise ValueError(f"loss must be callable or None, got {type(loss).__name__}")
         _validate.positive_int("steps", steps)
         is_torch = isinstance(x0, torch.Tensor)
-        if not is_torch:
-            x0 = np.asarray(x0, dtype=float)
-        _validate.finite("x0", x0)
+        x0 = _validate.real("x0", x0)
         if x0.ndim < 1:
             raise ValueError(f"x0 must have at least one axis (the parameter vector), got {x0!r}")
+        n = x0.numel() if is_torch else x0.size
+        if keep_iterates:     # the iterates (and Nesterov's y_k) of every step are kept
+            _validate.size("steps", (steps + 1) * n * (2 if method == "nesterov" else 1),
+                           itemsize=x0.element_size() if is_torch else 8,
+                           what=f"keeping the iterates of {steps} steps of {n} numbers "
+                                "(keep_iterates=False keeps none)")
         _validate.positive("eta", eta)
         _validate.momentum("beta", beta)
         if method == "gd" and np.any(_validate.as_numpy(beta) != 0):
@@ -238,6 +242,9 @@ class _Run:
                 ok = np.broadcast_shapes(shape, tuple(x0.shape)) == tuple(x0.shape)
             except ValueError:
                 ok = False
+            # a batch (x0 of shape (B, d)) needs eta of shape (B, 1): an eta of shape (B,)
+            # would broadcast along the coordinates, not the trials
+            ok = ok and (len(shape) == 0 or x0.ndim == 1 or len(shape) == x0.ndim)
             if not ok:
                 raise ValueError(
                     f"{name} of shape {shape} does not broadcast against x0 of shape "

@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 
 from . import _validate, theory
 
@@ -54,13 +53,15 @@ STYLE = {
     "lines.linewidth": 1.8,
     "image.cmap": "viridis",
     "animation.embed_limit": 8.0,  # MB
-    "axes.prop_cycle": mpl.cycler(color=[COLORS["gd"], COLORS["heavy_ball"], COLORS["nesterov"],
+    "axes.prop_cycle": cycler(color=[COLORS["gd"], COLORS["heavy_ball"], COLORS["nesterov"],
                                          "#f4a261", "#264653", "#8ab17d"]),
 }
 
 
 def use_style() -> None:
     """Apply the book's Matplotlib style (call once at the top of a chapter)."""
+    import matplotlib as mpl  # lazily: importing momentum imports no Matplotlib
+
     mpl.rcParams.update(STYLE)
 
 
@@ -76,7 +77,7 @@ def bands(ax, values, *, k=None, color=None, label=None, linestyle="-", alpha=0.
     :math:`10^{s_k}` up and down. ``values`` has shape ``(trials, steps)``; zeros and negatives
     are clipped to the smallest positive float so that they show at the floor rather than
     vanish."""
-    v = np.asarray(_validate.as_numpy(values), dtype=float)
+    v = _validate.array("values", values)
     if v.ndim != 2:
         raise ValueError(f"values must have shape (trials, steps), got {v.shape}")
     _validate.finite("values", v)
@@ -115,8 +116,8 @@ def power_law_fit(x, y) -> PowerLaw:
     degree 1 on the logarithms): the slope :math:`p` that a log-log plot of ``y`` against
     ``x`` shows, as when iterations grow like :math:`\kappa^{1/2}` or a distance shrinks like
     :math:`m^{-1/2}`. ``x`` and ``y`` are positive, finite, of one length, at least 2 points."""
-    xv = np.asarray(_validate.as_numpy(x), dtype=float)
-    yv = np.asarray(_validate.as_numpy(y), dtype=float)
+    xv = _validate.array("x", x)
+    yv = _validate.array("y", y)
     if xv.ndim != 1 or xv.shape != yv.shape or xv.size < 2:
         raise ValueError(f"x and y must be 1-D of one length >= 2, got shapes {xv.shape} and "
                          f"{yv.shape}")
@@ -140,6 +141,8 @@ def slider(draw: Callable, values: Sequence, *, figsize=(6.4, 3.8), interval: in
     values = list(values)
     if not 1 <= len(values) <= MAX_FRAMES:
         raise ValueError(f"values must have between 1 and {MAX_FRAMES} entries, got {len(values)}")
+    import matplotlib.pyplot as plt  # lazily: importing momentum imports no pyplot
+
     fig = plt.figure(figsize=figsize)
 
     def frame(i):
@@ -209,6 +212,8 @@ def loss_panels(grid: dict, depths: Sequence[int], width: int, title: Callable, 
     frozen-features runs of GD and of Nesterov with the classical :math:`\beta`. ``names`` maps
     each run's name to its legend label; ``title(depth, kappa_x)`` gives each panel's title.
     Returns the figure (legend below the panels)."""
+    import matplotlib.pyplot as plt  # lazily: importing momentum imports no pyplot
+
     missing = [(d, width) for d in depths if (d, width) not in grid]
     if not depths or missing:
         raise ValueError(f"grid has no runs at (depth, width) = {missing or 'any'}")

@@ -45,7 +45,7 @@ class Quadratic:
         if (eigenvalues is None) == (matrix is None):
             raise ValueError("give exactly one of eigenvalues or matrix")
         if matrix is not None:
-            A = np.asarray(_validate.as_numpy(matrix), dtype=float)
+            A = _validate.array("matrix", matrix)
             _validate.finite("matrix", A)
             if A.ndim != 2 or A.shape[0] != A.shape[1]:
                 raise ValueError(f"matrix must be square, got shape {A.shape}")
@@ -53,11 +53,11 @@ class Quadratic:
                 raise ValueError("matrix must be symmetric")
             lam, Q = np.linalg.eigh(A)
         else:
-            lam = np.asarray(_validate.as_numpy(eigenvalues), dtype=float)
+            lam = _validate.array("eigenvalues", eigenvalues)
             if lam.ndim != 1 or lam.size == 0:
                 raise ValueError(
                     f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
-            Q = np.eye(len(lam)) if basis is None else np.asarray(basis, dtype=float)
+            Q = np.eye(len(lam)) if basis is None else _validate.array("basis", basis)
             _validate.finite("basis", Q)
             if Q.shape != (len(lam), len(lam)):
                 raise ValueError(f"basis must have shape {(len(lam), len(lam))}, got {Q.shape}")
@@ -70,7 +70,8 @@ class Quadratic:
         self.basis = Q
         self.matrix = (Q * lam) @ Q.T
         self.dim = len(lam)
-        x_star = np.zeros(self.dim) if minimiser is None else np.asarray(minimiser, dtype=float)
+        x_star = np.zeros(self.dim) if minimiser is None else \
+            _validate.array("minimiser", minimiser)
         _validate.finite("minimiser", x_star)
         if x_star.shape != (self.dim,):
             raise ValueError(f"minimiser must have shape ({self.dim},), got {x_star.shape}")
@@ -92,19 +93,21 @@ class Quadratic:
         return self.L / self.mu
 
     def _check(self, x):
-        if x.shape[-1] != self.dim:
+        x = _validate.floating("x", x)     # an int tensor would cast A to int
+        if x.ndim < 1 or x.shape[-1] != self.dim:
             raise ValueError(f"x must have last axis of length {self.dim}, got shape "
                              f"{tuple(x.shape)}")
+        return x
 
     def loss(self, x):
         r""":math:`f(x) = \tfrac12 (x-x^\star)^\top A (x-x^\star)`, over the last axis."""
-        self._check(x)
+        x = self._check(x)
         r = x - _like(self.minimiser, x)
         return 0.5 * ((r @ _like(self.matrix, x)) * r).sum(-1)
 
     def grad(self, x):
         r""":math:`\nabla f(x) = A (x - x^\star)`, over the last axis."""
-        self._check(x)
+        x = self._check(x)
         return (x - _like(self.minimiser, x)) @ _like(self.matrix, x)
 
     def __repr__(self) -> str:
@@ -124,6 +127,8 @@ def random_quadratic(kappa: float, dim: int, seed: int = 0, *, L: float = 1.0) -
     _validate.positive("L", L)
     if dim < 2 and kappa != 1:
         raise ValueError(f"dim must be >= 2 to have kappa > 1, got dim={dim}")
+    # the basis, the matrix and eigh's workspace: about 4 dense d x d float64 arrays
+    _validate.size("dim", 4 * float(dim) ** 2, what=f"a {dim} x {dim} quadratic")
     from scipy.stats import ortho_group
 
     rng = np.random.default_rng(seed)
@@ -160,18 +165,21 @@ class QuadraticBatch:
         return len(self.quadratics)
 
     def _check(self, x):
+        x = _validate.floating("x", x)
         if tuple(x.shape) != (len(self), self.dim):
             raise ValueError(f"x must have shape {(len(self), self.dim)}, got {tuple(x.shape)}")
+        return x
 
     def grad(self, x):
         r""":math:`\nabla f_b(x_b) = A_b (x_b - x_b^\star)` for every row :math:`b`."""
-        self._check(x)
+        x = self._check(x)
         lib = torch if isinstance(x, torch.Tensor) else np
         r = x - _like(self.minimisers, x)
         return lib.einsum("bij,bj->bi", _like(self.matrices, x), r)
 
     def loss(self, x):
         r""":math:`f_b(x_b)` for every row, shape ``(B,)``."""
+        x = self._check(x)
         r = x - _like(self.minimisers, x)
         return 0.5 * (self.grad(x) * r).sum(-1)
 

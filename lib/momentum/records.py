@@ -164,7 +164,7 @@ def fit_rate(e, *, tail: float = 0.5, floor: float = 1e-12, window: tuple | None
 
     An empty sequence (a run that diverged at its first step) gives ``nan``.
     """
-    e = np.asarray(_validate.as_numpy(e), dtype=float)
+    e = _validate.array("e", e)
     if e.ndim < 1:
         raise ValueError(f"e must have shape (K + 1, ...), got {e.shape}")
     if window is not None:

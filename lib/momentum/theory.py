@@ -178,7 +178,9 @@ def rate_on_spectrum(method: str, eigenvalues, eta, beta=0.0):
     r"""The asymptotic rate of ``method`` on a quadratic with the given eigenvalues:
     :math:`\rho(\eta, \beta) = \max_i \rho(T(\lambda_i))`. ``eta`` and ``beta`` broadcast
     (e.g. a grid for a heat map); the result has their broadcast shape."""
-    lam = np.asarray(eigenvalues, dtype=float)
+    lam = _validate.array("eigenvalues", eigenvalues)
+    _validate.finite("eta", eta)
+    _validate.finite("beta", beta)
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
     _validate.finite("eigenvalues", lam)

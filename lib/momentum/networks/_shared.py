@@ -13,6 +13,8 @@ __all__ = ["NTKConstants", "ntk_constants"]
 
 def _inputs(X, name: str = "X") -> torch.Tensor:
     """X as a 2-D floating tensor of shape (n, d), checked finite."""
+    X = _validate.real(name, X if isinstance(X, torch.Tensor) else _validate.array(name, X),
+                       allow_empty=True, finite_=False)
     X = torch.as_tensor(X)
     if not X.is_floating_point():
         X = X.to(torch.float64)
@@ -44,7 +46,7 @@ def ntk_constants(H) -> NTKConstants:
     :math:`\lambda_m = \lambda_{\max} + \lambda_0/4`, :math:`\kappa = 2\lambda_m/\lambda_0`.
     Raises ValueError unless ``H`` is square, symmetric and positive definite (Lemma 1 needs no
     two inputs parallel)."""
-    H = torch.as_tensor(H, dtype=torch.float64)
+    H = _validate.tensor("H", H)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"H must be a square matrix, got shape {tuple(H.shape)}")
     _validate.finite("H", H)

@@ -69,6 +69,10 @@ class DeepReLU(nn.Module):
                              f"integers (Lambda >= 2), got {widths!r}")
         for i, w in enumerate(widths):
             _validate.positive_int(f"widths[{i}]", w)
+        n_seeds = 1 if isinstance(seeds, (int, np.integer)) else len(seeds) \
+            if hasattr(seeds, "__len__") else 1
+        _validate.size("widths", 4.0 * n_seeds * sum(a * b for a, b in zip(widths, widths[1:])),
+                       what=f"{n_seeds} network(s) of widths {widths}")
         single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
         if not single and not isinstance(seeds, (list, tuple, range, np.ndarray)):
             raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got "

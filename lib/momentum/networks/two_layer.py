@@ -50,6 +50,9 @@ class TwoLayerReLU(nn.Module):
         if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
                                     for s in seed_list):
             raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
+        # W (B x m x d) and its stacked copy, plus training's gradient and momentum buffer
+        _validate.size("m", 4.0 * len(seed_list) * m * d,
+                       what=f"{len(seed_list)} network(s) of width m = {m}, d = {d}")
         Ws, As = [], []
         for s in seed_list:
             gen = torch.Generator().manual_seed(int(s))
@@ -61,7 +64,11 @@ class TwoLayerReLU(nn.Module):
         self.register_buffer("a", a[0] if single else a)
 
     def forward(self, X) -> torch.Tensor:
-        # no finiteness check: runs under torch.func
+        # no finiteness check: runs under torch.func; but no complex or bool input either
+        if not isinstance(X, torch.Tensor):
+            X = _validate.array("X", X)
+        elif X.is_complex() or X.dtype == torch.bool:
+            raise ValueError(f"X must be real numbers, got a tensor of {X.dtype}")
         X = torch.as_tensor(X, dtype=self.W.dtype, device=self.W.device)
         if X.ndim != 2 or X.shape[1] != self.d:
             raise ValueError(f"X must have d = {self.d} columns, got shape {tuple(X.shape)}")
@@ -71,8 +78,13 @@ class TwoLayerReLU(nn.Module):
     def loss(self, X, y) -> torch.Tensor:
         r""":math:`\ell(W) = \tfrac12 \sum_i (f(x_i) - y_i)^2`; shape ``()``, or ``(B,)`` for a
         stack."""
-        y = torch.as_tensor(y, dtype=self.W.dtype, device=self.W.device)
-        return 0.5 * ((self(X) - y) ** 2).sum(-1)
+        y = torch.as_tensor(_validate.real("y", y, finite_=False), dtype=self.W.dtype,
+                            device=self.W.device)
+        out = self(X)
+        if tuple(y.shape) != (out.shape[-1],):    # a (n, 1) y would broadcast to a matrix
+            raise ValueError(f"y must have shape ({out.shape[-1]},), one label per row of X, "
+                             f"got {tuple(y.shape)}")
+        return 0.5 * ((out - y) ** 2).sum(-1)
 
     def flat_loss(self, X, y):
         r"""The loss of a single network as a function of its flattened weights,
@@ -221,7 +233,7 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
         raise ValueError(f"model must be a TwoLayerReLU, got {type(model).__name__}")
     _validate.positive_int("steps", steps)
     X = _inputs(X).to(model.W)
-    y = torch.as_tensor(y, dtype=model.W.dtype, device=model.W.device)
+    y = torch.as_tensor(_validate.real("y", y), dtype=model.W.dtype, device=model.W.device)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
     if kernel_every is not None:

@@ -80,7 +80,7 @@ def window_rate(losses, *, start: float = 1e-2, stop: float = 1e-20):
     below ``start`` until it first falls below ``stop``. ``losses`` has shape ``(K + 1, ...)``
     with :math:`K \ge 1`; ``nan`` where fewer than 5 points lie in the window. Compare with
     :math:`\rho^2` for a distance rate :math:`\rho`."""
-    e = _validate.as_numpy(losses)
+    e = _validate.array("losses", losses)
     if e.ndim < 1 or e.shape[0] < 2:
         raise ValueError(f"losses must have shape (K + 1, ...) with K >= 1, got {e.shape}")
     return fit_rate(e, window=(start, stop))

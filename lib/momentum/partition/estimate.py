@@ -3,6 +3,7 @@ r"""Measuring the partition-model constants of any differentiable model numerica
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -114,6 +115,8 @@ def estimate_constants(loss: Callable, x, u, *, model: Callable | None = None,
     out = loss(x, u)
     if not isinstance(out, torch.Tensor) or out.numel() != 1:
         raise ValueError("loss(x, u) must return a scalar torch tensor")
+    if not bool(torch.isfinite(out.detach()).all()):
+        raise ValueError(f"loss(x, u) must be finite at the given point, got {float(out):g}")
     rng = np.random.default_rng(seed)
 
     def ball(v):
@@ -124,6 +127,9 @@ def estimate_constants(loss: Callable, x, u, *, model: Callable | None = None,
 
     # A1, A2: spectrum of the x-Hessian block
     spec = [_x_spectrum(loss, xx, uu, dense_limit) for xx, uu in points]
+    if not np.all(np.isfinite(np.asarray(spec, dtype=float))):
+        raise ValueError("loss has a non-finite x-Hessian in the ball (NaN or inf); its "
+                         "constants cannot be estimated there")
     mu = min(s[0] for s in spec)
     L1 = max(s[1] for s in spec)
 
@@ -137,7 +143,7 @@ def estimate_constants(loss: Callable, x, u, *, model: Callable | None = None,
         L2 = _x_spectrum(lambda hh, _: outer(hh), h0, None, dense_limit)[1]
 
     # A4, A5: Lipschitz constants in u
-    def lipschitz(F):
+    def lipschitz(F, name):
         best = 0.0
         for xx, uu in points:
             Fx = lambda vv, xx=xx: F(xx, vv)  # noqa: E731
@@ -148,10 +154,13 @@ def estimate_constants(loss: Callable, x, u, *, model: Callable | None = None,
                 d = step * direction / torch.linalg.vector_norm(direction)
                 ratio = torch.linalg.vector_norm(Fx(uu + d) - Fx(uu)) / step
                 best = max(best, float(ratio))
+                if not (math.isfinite(s) and math.isfinite(float(ratio))):
+                    raise ValueError(f"{name} is not finite in the ball (NaN or inf); its "
+                                     "Lipschitz constant in u cannot be estimated")
         return best
 
     grad_x = func.grad(loss, argnums=0)
-    G2 = lipschitz(lambda xx, uu: grad_x(xx, uu))
-    G1 = lipschitz(model) if model is not None else None
+    G2 = lipschitz(lambda xx, uu: grad_x(xx, uu), "loss")
+    G1 = lipschitz(model, "model") if model is not None else None
     return PartitionConstants(mu=mu, L1=L1, L2=L2, G1=G1, G2=G2,
                               source=f"estimated, radius {radius:g}, {samples} samples")

@@ -78,8 +78,7 @@ def _fmt(v) -> str:
 
 
 def _tensor(name: str, value) -> torch.Tensor:
-    t = torch.as_tensor(_validate.as_numpy(value) if not isinstance(value, torch.Tensor)
-                        else value, dtype=DTYPE)
+    t = _validate.tensor(name, value, DTYPE)
     _validate.finite(name, t)
     return t
 
@@ -287,6 +286,9 @@ def random_additive_model(n: int, d2: int, *, kappa: float, sigma_max_A2: float,
     _validate.positive("sigma_max_A2", sigma_max_A2)
     L1 = float(n) if L1 is None else L1
     _validate.positive("L1", L1)
+    # A2 and its Gaussian draw (n x d2, and the model's copy), U, V, A1 (n x n): float64
+    _validate.size("d2", 3 * float(n) * d2 + 4 * float(n) ** 2,
+                   what=f"an additive model with n = {n}, d2 = {d2}")
     from scipy.stats import ortho_group
 
     rng = np.random.default_rng(seed)
