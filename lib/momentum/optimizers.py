@@ -242,9 +242,10 @@ class _Run:
                 ok = np.broadcast_shapes(shape, tuple(x0.shape)) == tuple(x0.shape)
             except ValueError:
                 ok = False
-            # a batch (x0 of shape (B, d)) needs eta of shape (B, 1): an eta of shape (B,)
-            # would broadcast along the coordinates, not the trials
-            ok = ok and (len(shape) == 0 or x0.ndim == 1 or len(shape) == x0.ndim)
+            # a batch (x0 of shape (..., B, d)) needs eta constant along the coordinates (its
+            # last axis of size 1, e.g. shape (B, 1)): an eta of shape (B,) would broadcast
+            # along the coordinates, not the trials
+            ok = ok and (len(shape) == 0 or x0.ndim == 1 or shape[-1] == 1)
             if not ok:
                 raise ValueError(
                     f"{name} of shape {shape} does not broadcast against x0 of shape "
