@@ -99,6 +99,8 @@ RUNNERS = {
 }
 
 TWO_LAYER = networks.TwoLayerReLU(4, 3)
+DEEP_LINEAR = networks.DeepLinear([3, 4, 2])
+DEEP_LINEAR_DATA = networks.regression_problem(2, 3, 2, kappa=4.0)
 DEEP = networks.DeepReLU([3, 4, 1])
 XU = torch.eye(3, dtype=torch.float64)
 YU = torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)
@@ -320,6 +322,24 @@ CASES += [
      lambda v: networks.ntk_constants(torch.as_tensor(v).reshape(2, 2))),
     ("ntk_constants-H-not-positive-definite", "H", st.floats(-10.0, 0.0),
      lambda v: networks.ntk_constants(torch.diag(torch.tensor([1.0, v], dtype=torch.float64)))),
+    # deep linear networks and linear ResNets (Chapter 5)
+    ("DeepLinear-widths", "widths", st.integers(-3, 0), lambda v: networks.DeepLinear([3, v, 2])),
+    ("DeepLinear-init", "init", st.text(max_size=8).filter(
+        lambda s: s not in ("gaussian", "orthogonal")),
+     lambda v: networks.DeepLinear([3, 4, 2], init=v)),
+    ("DeepLinearResNet-width", "width", st.integers(-3, 0),
+     lambda v: networks.DeepLinearResNet(3, v, 2, depth=2)),
+    ("regression_problem-kappa", "kappa", NOT_KAPPA,
+     lambda v: networks.regression_problem(4, 5, 2, kappa=v)),
+    ("linear_ntk-X", "X", st.integers(1, 6).filter(lambda d: d != 3),
+     lambda v: networks.linear_ntk(DEEP_LINEAR, torch.ones(v, 4, dtype=torch.float64))),
+    ("linear_ntk_constants-X", "X", vector_with_nonfinite(12),
+     lambda v: networks.linear_ntk_constants(DEEP_LINEAR, torch.as_tensor(v).reshape(3, 4))),
+    ("end_to_end_singular_values-model", "model", st.one_of(st.none(), st.integers(), st.text()),
+     lambda v: networks.end_to_end_singular_values(v)),
+    ("train_deep_linear-eta", "eta", NOT_POSITIVE,
+     lambda v: networks.train_deep_linear(DEEP_LINEAR, *DEEP_LINEAR_DATA, method="gd", eta=v,
+                                          steps=2)),
     ("kernel_drift-H0", "H0", vector_with_nonfinite(4),
      lambda v: networks.kernel_drift(TWO_LAYER, XU[:2], torch.as_tensor(v).reshape(2, 2))),
     ("iterate_gap-horizon", "horizon", NOT_POSITIVE,
@@ -476,7 +496,7 @@ def test_the_table_covers_every_public_function_of_the_core_modules():
     missing = []
     no_invalid_input |= {"NTKConstants", "TrainRecord", "DeepReLUPartition", "DeepReLUConstants",
                          "DeepReLURecord", "ODESolution", "DataUnavailableError",
-                         "default_cache_dir", "PowerLaw"}
+                         "default_cache_dir", "PowerLaw", "LinearNTKConstants"}
     for mod in (optimizers, problems, plotting, widgets, check, networks, ode, data):
         for name in mod.__all__:
             obj = getattr(mod, name)

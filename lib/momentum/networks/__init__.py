@@ -15,7 +15,16 @@ The names below are re-exported so that ``networks.DeepReLU`` etc. keep working.
 """
 
 from ._shared import NTKConstants, ntk_constants
-from .deep_linear import *  # noqa: F403  (Chapter 5: DeepLinear, DeepLinearResNet, ...)
+from .deep_linear import (
+    DeepLinear,
+    DeepLinearResNet,
+    LinearNTKConstants,
+    end_to_end_singular_values,
+    linear_ntk,
+    linear_ntk_constants,
+    regression_problem,
+    train_deep_linear,
+)
 from .deep_relu import (
     DeepReLU,
     DeepReLUConstants,
@@ -46,4 +55,6 @@ __all__ = [
     "DeepReLU", "partition_sizes", "partition", "set_partition", "DeepReLUPartition",
     "partition_functions", "feature_spectrum", "DeepReLUConstants", "deep_relu_constants",
     "width_requirement", "train_deep_relu",
+    "DeepLinear", "DeepLinearResNet", "linear_ntk", "LinearNTKConstants", "linear_ntk_constants",
+    "end_to_end_singular_values", "regression_problem", "train_deep_linear",
 ]
