@@ -287,6 +287,20 @@ def serve(site: Path):
     raise RuntimeError("the local http.server did not start")
 
 
+def block_outside(context, base: str, blocked: set) -> None:
+    """Abort every request of ``context`` that is not to ``base`` (the local server) or a
+    ``data:`` URL, recording the blocked hosts in ``blocked``: CI has no network."""
+
+    def route(r):
+        if r.request.url.startswith(base) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            blocked.add(urlsplit(r.request.url).netloc)
+            r.abort()
+
+    context.route("**/*", route)
+
+
 def pages_of(site: Path) -> list[Path]:
     return sorted(p for p in site.rglob("*.html")
                   if not any(part.startswith(("_", ".")) for part in p.relative_to(site).parts))
@@ -365,14 +379,7 @@ def check_pages(site: Path, chromium: str, shots: Path | None = None,
             browser = pw.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
             context = browser.new_context(viewport=DESKTOP)
 
-            def route(r):
-                if r.request.url.startswith(base) or r.request.url.startswith("data:"):
-                    r.continue_()
-                else:
-                    blocked.add(urlsplit(r.request.url).netloc)
-                    r.abort()
-
-            context.route("**/*", route)
+            block_outside(context, base, blocked)
             for path in pages if pages is not None else pages_of(site):
                 rel = path.relative_to(site).as_posix()
                 page = context.new_page()

@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -116,14 +115,7 @@ def print_pdf(site: Path, out: Path, chromium: str = CHROMIUM) -> dict:
             browser = pw.chromium.launch(executable_path=chromium, headless=True, args=bc.FLAGS)
             context = browser.new_context(viewport={"width": 1100, "height": 1400})
 
-            def route(r):
-                if r.request.url.startswith(base) or r.request.url.startswith("data:"):
-                    r.continue_()
-                else:
-                    blocked.add(urlsplit(r.request.url).netloc)
-                    r.abort()
-
-            context.route("**/*", route)
+            bc.block_outside(context, base, blocked)
             page = context.new_page()
             page.goto(f"{base}/intro.html", wait_until="load", timeout=180_000)
             formulas = page.evaluate(MATHJAX_JS)
