@@ -306,3 +306,173 @@ def test_off_the_main_thread_the_checker_runs_without_a_deadline():
     th.start()
     th.join(60)
     assert out["r"].passed          # no SIGALRM there: the tiny timeout does not apply
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11, continued: the Chapter 5 and 6 checkers (deep_linear_gradients, mass_step)
+# --------------------------------------------------------------------------------------------
+
+
+def _layer_gradients(weights, X, Y, scale):
+    """Chapter 5's solution, in NumPy."""
+    P = [X]
+    for W in weights[:-1]:
+        P.append(W @ P[-1])
+    U = scale * weights[-1] @ P[-1] - Y
+    grads, S = [], scale * np.eye(Y.shape[0])
+    for W, P_l in zip(weights[::-1], P[::-1]):
+        grads.append(S.T @ U @ P_l.T)
+        S = S @ W
+    return grads[::-1]
+
+
+def _mass(w, u, g, eta1, eta2, gamma):
+    """Chapter 6's solution."""
+    w_next = u - eta1 * g
+    return w_next, (1 + gamma) * w_next - gamma * w + eta2 * g
+
+
+def test_chapter_5_and_6_checkers_pass_correct_answers_with_the_same_lines(capsys):
+    assert check.deep_linear_gradients(_layer_gradients).passed
+    assert check.mass_step(_mass).passed
+    assert check.mass_step(lambda *a: np.stack(_mass(*a))).passed      # a stacked pair too
+    assert capsys.readouterr().out.splitlines() == [
+        "deep_linear_gradients: all 20 random cases pass.",
+        "mass_step: all 20 random cases pass.",
+        "mass_step: all 20 random cases pass."]
+    for seed in range(1, 6):        # and on other seeds (round-off stays within tolerance)
+        assert check.deep_linear_gradients(_layer_gradients, seed=seed, verbose=False)
+        assert check.mass_step(_mass, seed=seed, verbose=False)
+
+
+def test_chapter_5_and_6_cases_cover_the_whole_valid_range():
+    def wrong_for_deep(weights, X, Y, scale):
+        out = _layer_gradients(weights, X, Y, scale)
+        return out if len(weights) < 5 else [g + 1e-3 for g in out]
+
+    def wrong_for_wide(weights, X, Y, scale):
+        out = _layer_gradients(weights, X, Y, scale)
+        return out if max(X.shape) < 6 else [g + 1e-3 for g in out]
+
+    for fn in (wrong_for_deep, wrong_for_wide):
+        assert not check.deep_linear_gradients(fn, verbose=False).passed, fn.__name__
+
+    def wrong_for_large_gamma(w, u, g, eta1, eta2, gamma):
+        return _mass(w, u, g, eta1, eta2, min(gamma, 0.95))
+
+    def wrong_for_negative_eta2(w, u, g, eta1, eta2, gamma):
+        return _mass(w, u, g, eta1, abs(eta2), gamma)
+
+    def wrong_for_eta1_over_1(w, u, g, eta1, eta2, gamma):
+        return _mass(w, u, g, min(eta1, 1.0), eta2, gamma)
+
+    def wrong_for_batches(w, u, g, eta1, eta2, gamma):
+        return _mass(w, u, g, eta1, eta2, gamma) if w.ndim == 1 else (w, u)
+
+    def wrong_for_d_6(w, u, g, eta1, eta2, gamma):
+        wn, un = _mass(w, u, g, eta1, eta2, gamma)
+        return (wn, un) if w.shape[-1] < 6 else (wn, un + 1e-3)
+
+    for fn in (wrong_for_large_gamma, wrong_for_negative_eta2, wrong_for_eta1_over_1,
+               wrong_for_batches, wrong_for_d_6):
+        assert not check.mass_step(fn, verbose=False).passed, fn.__name__
+
+
+def test_chapter_5_and_6_checkers_cannot_be_fooled_by_patching():
+    saved = (check.reference_deep_linear_gradients, check.reference_mass_step, check._close,
+             check._judge, check._ALL, check._ABS, np.allclose)
+
+    def patch():
+        check.reference_deep_linear_gradients = lambda w, X, Y, a: [np.zeros_like(W) for W in w]
+        check.reference_mass_step = lambda w, u, g, *a: (np.zeros_like(w), np.zeros_like(u))
+        check._close = lambda a, b, *args, **kw: True
+        check._judge = lambda *a, **k: None
+        check._ALL = lambda *a, **k: True
+        check._ABS = lambda a: 0 * a
+        np.allclose = lambda *a, **k: True
+
+    def cheat_deep(weights, X, Y, scale):
+        patch()
+        return [np.zeros_like(W) for W in weights]
+
+    def cheat_mass(w, u, g, eta1, eta2, gamma):
+        patch()
+        return np.zeros_like(w), np.zeros_like(u)
+
+    results = []
+    for checker, cheat in ((check.deep_linear_gradients, cheat_deep),
+                           (check.mass_step, cheat_mass)):
+        try:
+            results.append(checker(cheat, verbose=False))
+        finally:
+            (check.reference_deep_linear_gradients, check.reference_mass_step, check._close,
+             check._judge, check._ALL, check._ABS, np.allclose) = saved
+    r5, r6 = results
+    assert not r5.passed and r5.case == 1
+    assert not r6.passed and r6.case == 1
+
+
+def test_chapter_5_and_6_checkers_stop_a_function_that_never_returns():
+    import time
+
+    def endless(*args):
+        while True:
+            time.sleep(0.01)
+
+    for checker in (check.deep_linear_gradients, check.mass_step):
+        t0 = time.perf_counter()
+        r = checker(endless, verbose=False, timeout=0.5)
+        assert time.perf_counter() - t0 < 5
+        assert not r.passed and r.case == 1
+        assert "did not return within 0.5 seconds" in r.message
+
+
+def test_chapter_5_and_6_checkers_fail_clearly_on_a_non_array_return():
+    for ret, words in [(None, "returned None"), (3.0, "returned a float"),
+                       ("grads", "returned a str"), ({}, "returned a dict")]:
+        r = check.deep_linear_gradients(lambda *a, ret=ret: ret, verbose=False)
+        assert not r.passed and words in r.message and "list of" in r.message, ret
+        r = check.mass_step(lambda *a, ret=ret: ret, verbose=False)
+        assert not r.passed and words in r.message and "(w_next, u_next)" in r.message, ret
+    # parts that are not arrays, complex, or NaN
+    r = check.deep_linear_gradients(
+        lambda *a: [g.tolist() for g in _layer_gradients(*a)], verbose=False)
+    assert not r.passed and "returned a list, not an array" in r.message
+    r = check.mass_step(lambda *a: (list(_mass(*a)[0]), _mass(*a)[1]), verbose=False)
+    assert not r.passed and "w_next: your function returned a list, not an array" in r.message
+    r = check.mass_step(lambda *a: (_mass(*a)[0], _mass(*a)[1] + 1e-3j), verbose=False)
+    assert not r.passed and "u_next" in r.message and "complex" in r.message
+    r = check.deep_linear_gradients(
+        lambda *a: [g * np.nan for g in _layer_gradients(*a)], verbose=False)
+    assert not r.passed and "NaN" in r.message
+    r = check.deep_linear_gradients(lambda *a: _layer_gradients(*a)[:-1], verbose=False)
+    assert not r.passed and "expected a list of" in r.message
+
+
+def test_chapter_5_and_6_float32_answers_are_told_to_use_float64():
+    r = check.deep_linear_gradients(
+        lambda *a: [g.astype(np.float32) for g in _layer_gradients(*a)], verbose=False)
+    assert not r.passed and "float32 precision only" in r.message and "float64" in r.message
+    r = check.mass_step(
+        lambda *a: tuple(torch.as_tensor(v, dtype=torch.float32) for v in _mass(*a)),
+        verbose=False)
+    assert not r.passed and "float32 precision only" in r.message
+    lines = {ln.split(":", 1)[0]: ln.split(":", 1)[1].strip() for ln in r.message.splitlines()
+             if ln.startswith(("expected:", "got:"))}
+    assert lines["expected"] != lines["got"]
+
+
+def test_chapter_5_and_6_checkers_keep_their_hints_and_in_place_check():
+    r = check.deep_linear_gradients(
+        lambda *a: [g / a[3] for g in _layer_gradients(*a)], verbose=False)
+    assert not r.passed and "hint: off by the factor scale" in r.message
+
+    def in_place(weights, X, Y, scale):
+        out = _layer_gradients(weights, X, Y, scale)
+        weights[0] *= 2
+        return out
+
+    r = check.deep_linear_gradients(in_place, verbose=False)
+    assert not r.passed and "changed its input weights in place" in r.message
+    r = check.mass_step(lambda w, u, g, e1, e2, gm: _mass(w, u, g, e1, -e2, gm), verbose=False)
+    assert not r.passed and "hint: the compensation term has the wrong sign" in r.message

@@ -178,11 +178,12 @@ def _fmt(v, precision: int = 4) -> str:
                            threshold=12, edgeitems=3)
 
 
-def _close(a, b, rtol=RTOL, atol=ATOL) -> bool:
-    """a and b of one shape, equal up to the tolerances (computed with the bound ufuncs)."""
-    if _SHAPE(a) != _SHAPE(b):
+def _close(a, b, rtol=RTOL, atol=ATOL, *, _shape=_SHAPE, _all=_ALL, _abs=_ABS) -> bool:
+    """a and b of one shape, equal up to the tolerances (computed with the ufuncs bound at
+    import, as default arguments: replacing this module's names changes nothing here)."""
+    if _shape(a) != _shape(b):
         return False
-    return bool(_ALL(_ABS(a - b) <= atol + rtol * _ABS(b)))
+    return bool(_all(_abs(a - b) <= atol + rtol * _abs(b)))
 
 
 class _Timeout(Exception):
@@ -217,7 +218,8 @@ def _deadline(seconds: float):
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
 
 
-def _judge(got, expected, close=_close):
+def _judge(got, expected, close=_close, *, _asarray=_ASARRAY, _all=_ALL,
+           _isfinite=_ISFINITE):
     """None when ``got`` is the expected answer, else what is wrong with it (a sentence)."""
     if got is None:
         return "your function returned None: did you forget `return`?"
@@ -236,8 +238,8 @@ def _judge(got, expected, close=_close):
         return (f"expected: {_fmt(expected)}\ngot:      {_fmt(got)}\n"
                 f"shape: expected {expected.shape}, got {got.shape}")
     low = got.dtype.kind == "f" and got.dtype.itemsize < 8
-    got = _ASARRAY(got, dtype=float)
-    if not bool(_ALL(_ISFINITE(got))):
+    got = _asarray(got, dtype=float)
+    if not bool(_all(_isfinite(got))):
         return f"your function returned NaN or inf:\ngot: {_fmt(got)}"
     if close(got, expected):
         return None
@@ -311,6 +313,129 @@ def _run(name, fn, args, reference, mistakes, trials, seed, verbose, timeout=TIM
                 failed += f"\nhint: {hint}"
                 break
         break
+    if failed is not None:
+        message = failed
+    if verbose:
+        print(message)
+    return CheckResult(name, failed is None, trials, message,
+                       None if failed is None else case)
+
+
+def _private(v):
+    """A private copy of an input: arrays copied, lists and dicts of them copied item by item."""
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    if isinstance(v, (list, tuple)):
+        return type(v)(_private(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _private(x) for k, x in v.items()}
+    return v
+
+
+def _arrays(v):
+    """The arrays in an input (an array, or a list of them), for the in-place check."""
+    if isinstance(v, np.ndarray):
+        return [v]
+    if isinstance(v, (list, tuple)):
+        return [a for x in v for a in _arrays(x)]
+    return []
+
+
+def _run_parts(name, fn, make, mistakes, trials, seed, verbose, timeout, what, stacked):
+    """The loop of :func:`_run` for a checker whose answer has several arrays (the layer
+    gradients, the pair of MaSS): ``make(rng, i)`` draws case ``i`` and returns ``(inputs,
+    expected, labels, about, shown)`` (the inputs in call order, the expected arrays, their
+    names, a one-line summary or None, the shown inputs or None). Every expected value and
+    every mistake's answer is computed before ``fn`` first runs, from private copies; ``fn``
+    gets copies of its own, under the deadline; each array is judged by :func:`_judge`.
+    ``what(n)`` says what should be returned; with ``stacked`` an array (or tensor) whose first
+    axis has one entry per part is accepted too."""
+    if not callable(fn):
+        raise ValueError(f"fn must be a function, got {type(fn).__name__}")
+    _validate.positive_int("trials", trials)
+    _validate.positive("timeout", timeout)
+    close, judge, deadline, private = _close, _judge, _deadline, _private   # bound before fn
+    equal, as_numpy, asarray, tensor = np.array_equal, _validate.as_numpy, _ASARRAY, torch.Tensor
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(trials):
+        inputs, expected, labels, about, shown = make(rng, i)
+        expected = [np.array(e, dtype=float) for e in expected]
+        wrong = []
+        for hint, mistake in mistakes:
+            try:
+                w = [np.array(x, dtype=float)
+                     for x in mistake(private(expected), private(inputs))]
+            except Exception:  # noqa: BLE001 - a hint that cannot be evaluated is no hint
+                w = None
+            wrong.append((hint, w))
+        head = f"{name}: case {i + 1} of {trials} fails"
+        head += f" ({about}).\n" if about else ".\n"
+        if shown:
+            head += f"inputs:\n{shown}\n"
+        cases.append((private(inputs), expected, labels, wrong, head))
+    message, failed, case = f"{name}: all {trials} random cases pass.", None, None
+    for k, (inputs, expected, labels, wrong, head) in enumerate(cases, start=1):
+        case, copies = k, private(inputs)
+        before = {a: [x.copy() for x in _arrays(v)] for a, v in copies.items()}
+        try:
+            with deadline(timeout):
+                got = fn(*copies.values())
+        except _Timeout:
+            failed = head + (f"your function did not return within {timeout:g} seconds (an "
+                             "endless loop?); it was stopped.")
+            break
+        except Exception as err:  # the reader's code: report any error it raises
+            failed = head + f"your function raised {type(err).__name__}: {err}"
+            break
+        changed = [a for a, v in before.items()
+                   if len(v) != len(_arrays(copies[a]))
+                   or not all(equal(x, y) for x, y in zip(v, _arrays(copies[a])))]
+        if changed:
+            failed = head + (f"your function changed its input {', '.join(changed)} in place "
+                             "(e.g. `W -= ...`); return new arrays instead.")
+            break
+        n = len(expected)
+        if got is None:
+            failed = head + (f"your function returned None: did you forget `return`? Return "
+                             f"{what(n)}.")
+            break
+        if stacked and isinstance(got, (np.ndarray, tensor)) and got.ndim >= 1:
+            got = list(got)
+        if not isinstance(got, (list, tuple)):
+            kind = type(got).__name__
+            failed = head + (f"your function returned {'an' if kind[0] in 'aeiou' else 'a'} "
+                             f"{kind}: return {what(n)}.")
+            break
+        if len(got) != n:
+            failed = head + f"expected {what(n)}, got {len(got)}."
+            break
+        for label, g, e in zip(labels, got, expected):
+            verdict = judge(g, e, close)
+            if verdict is None:
+                continue
+            if isinstance(verdict, str):
+                failed = head + f"{label}: {verdict}"
+                break
+            text, low = verdict
+            failed = head + f"{label}:\n{text}"
+            g = as_numpy(g)
+            if low and close(asarray(g, dtype=float), e, RTOL32, ATOL32):
+                failed += (f"\nyour answer is right to {g.dtype} precision only: compute in "
+                           "float64 (NumPy's default; for torch, dtype=torch.float64) to match "
+                           "to 1e-9.")
+                break
+            try:
+                mine = [asarray(as_numpy(x), dtype=float) for x in got]
+            except Exception:  # noqa: BLE001 - parts that are no arrays match no mistake
+                break
+            for hint, w in wrong:
+                if w is not None and all(close(x, y) for x, y in zip(mine, w, strict=True)):
+                    failed += f"\nhint: {hint}"
+                    break
+            break
+        if failed is not None:
+            break
     if failed is not None:
         message = failed
     if verbose:
@@ -397,8 +522,24 @@ def reference_deep_linear_gradients(weights, X, Y, scale):
     return [g.numpy() for g in torch.autograd.grad(loss, ws)]
 
 
+def _instance_deep_linear(rng, small=False):
+    """One random deep linear case over the whole range: depth 1 to 6, widths 1 to 20 (the
+    first cases 1 to 5), n = 1 to 20 samples, scale a in (0, 3]; each W_l is Gaussian with
+    variance 1/d_{l-1}, so the products and the gradients stay of order 1 at any depth."""
+    depth = int(rng.integers(1, 7))
+    top = 6 if small or rng.uniform() < 0.5 else 21
+    widths = [int(v) for v in rng.integers(1, top, size=depth + 1)]
+    n = int(rng.integers(1, top))
+    weights = [rng.standard_normal((widths[i + 1], widths[i])) / np.sqrt(widths[i])
+               for i in range(depth)]
+    X = rng.standard_normal((widths[0], n))
+    Y = rng.standard_normal((widths[-1], n))
+    scale = _floor3(rng.uniform(0.02, 3.0))
+    return dict(weights=weights, X=X, Y=Y, scale=scale), dict(depth=depth, widths=widths, n=n)
+
+
 def deep_linear_gradients(fn: Callable, *, trials: int = 20, seed: int = 0,
-                          verbose: bool = True) -> CheckResult:
+                          verbose: bool = True, timeout: float = TIMEOUT) -> CheckResult:
     r"""Check ``fn(weights, X, Y, scale)`` (Exercise 5.2) against the layer gradients of the
     deep linear network's loss :math:`\ell = \tfrac12\|a W_L \cdots W_1 X - Y\|_F^2`,
 
@@ -409,62 +550,34 @@ def deep_linear_gradients(fn: Callable, *, trials: int = 20, seed: int = 0,
     where ``weights`` is the list :math:`[W_1, \dots, W_L]` of NumPy arrays
     (:math:`W_\ell` of shape ``(d_l, d_{l-1})``), ``X`` has shape ``(d_x, n)``, ``Y``
     ``(d_y, n)`` and ``scale`` is :math:`a`. ``fn`` returns the list of gradients in the same
-    order. The reference is autograd (:func:`reference_deep_linear_gradients`); depths 1 to 4
-    and widths 1 to 5 are drawn at random. Prints a pass or the first failing case; returns a
-    :class:`CheckResult`."""
-    if not callable(fn):
-        raise ValueError(f"fn must be a function, got {type(fn).__name__}")
-    _validate.positive_int("trials", trials)
-    rng = np.random.default_rng(seed)
-    name = "deep_linear_gradients"
-    message, failed, case = f"{name}: all {trials} random cases pass.", None, None
-    for case in range(1, trials + 1):
-        depth = int(rng.integers(1, 5))
-        widths = [int(v) for v in rng.integers(1, 6, size=depth + 1)]
-        n = int(rng.integers(1, 5))
-        weights = [rng.standard_normal((widths[i + 1], widths[i])) for i in range(depth)]
-        X = rng.standard_normal((widths[0], n))
-        Y = rng.standard_normal((widths[-1], n))
-        scale = float(np.round(rng.uniform(0.2, 1.5), 3))
-        expected = reference_deep_linear_gradients(weights, X, Y, scale)
-        head = (f"{name}: case {case} of {trials} fails (depth {depth}, widths {widths}, "
-                f"n = {n}, scale = {scale:g}).\n")
-        copies = [w.copy() for w in weights]
-        try:
-            got = fn(copies, X.copy(), Y.copy(), scale)
-        except Exception as err:  # the reader's code: report any error it raises
-            failed = head + f"your function raised {type(err).__name__}: {err}"
-            break
-        if any(not np.array_equal(a, b) for a, b in zip(copies, weights)):
-            failed = head + "your function changed the weights in place; return new arrays."
-            break
-        if got is None or len(got) != depth:
-            failed = head + (f"expected a list of {depth} gradients (one per layer), got "
-                             f"{'None' if got is None else len(got)}")
-            break
-        got = [np.asarray(_validate.as_numpy(g), dtype=float) for g in got]
-        bad = [i for i, (g, e) in enumerate(zip(got, expected)) if not _close(g, e)]
-        if bad:
-            i = bad[0]
-            failed = head + (f"layer {i + 1}: expected\n{_fmt(expected[i])}\ngot\n"
-                             f"{_fmt(got[i])}")
-            if got[i].shape != expected[i].shape:
-                failed += (f"\nshape: expected {expected[i].shape} (the shape of W_{i + 1}), "
-                           f"got {got[i].shape}")
-            elif _close(got[i] * scale, expected[i]):
-                failed += ("\nhint: off by the factor scale: U already contains one factor a, "
-                           "and the derivative of a W_L ... W_1 brings a second.")
-            elif _close(got[i], expected[i] * scale):
-                failed += "\nhint: one factor of scale too many."
-            break
-    if failed is not None:
-        message = failed
-    else:
-        case = None
-    if verbose:
-        print(message)
-    return CheckResult(name, failed is None, trials, message, case)
+    order. The reference is autograd (:func:`reference_deep_linear_gradients`); depths 1 to 6,
+    widths 1 to 20 and scales in (0, 3] are drawn at random (:func:`_instance_deep_linear`).
+    The cases are judged as those of :func:`gd_step` are: expected values computed first, from
+    private copies; a deadline of ``timeout`` seconds per case; a clear failure for a return
+    that is not a list of real finite arrays; the float64 advice for a float32 answer. Prints a
+    pass or the first failing case; returns a :class:`CheckResult`."""
+    mistakes = [
+        ("off by the factor scale: U already contains one factor a, and the derivative of "
+         "a W_L ... W_1 brings a second.", lambda e, inp: [g / inp["scale"] for g in e]),
+        ("one factor of scale too many.", lambda e, inp: [g * inp["scale"] for g in e]),
+        ("the gradients are in reverse order: return [grad W_1, ..., grad W_L].",
+         lambda e, inp: e[::-1]),
+    ]
 
+    def make(rng, i):
+        inputs, info = _instance_deep_linear(rng, small=i < 5)
+        expected = reference_deep_linear_gradients(**_private(inputs))
+        about = (f"depth {info['depth']}, widths {info['widths']}, n = {info['n']}, "
+                 f"scale = {inputs['scale']:g}")
+        labels = [f"layer {k + 1} (the gradient for W_{k + 1})" for k in range(info["depth"])]
+        return inputs, expected, labels, about, None
+
+    return _run_parts("deep_linear_gradients", fn, make, mistakes, trials, seed, verbose,
+                      timeout, what=lambda n: f"a list of {n} gradients (one per layer)",
+                      stacked=False)
+
+
+# --------------------------------------------------------------------------------------------
 # Chapter 6: the MaSS step (added for "Beyond the theorems")
 # --------------------------------------------------------------------------------------------
 
@@ -478,65 +591,57 @@ def reference_mass_step(w, u, g, eta1, eta2, gamma):
     return w_next, (1 + gamma) * w_next - gamma * w + eta2 * g
 
 
-def mass_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True):
+def _instance_mass(rng, small=False):
+    r"""One random MaSS case over the parameter range of :func:`momentum.stochastic.minibatch_run`
+    (``eta`` > 0, ``beta`` :math:`= \gamma \in [0, 1)`, ``eta2`` any real): dimension 1 to 50
+    (the first cases 1 to 5, then half 6 or more), one case in four a batch of 2 to 4 runs
+    (inputs of shape ``(B, d)``, as the runner's ``(trials, d)``), :math:`\eta_1` up to 2,
+    :math:`\gamma` up to 0.999 (one case in three at 0, 0.9, 0.99 or 0.999), :math:`\eta_2` in
+    :math:`[-1, 1]` (one case in five :math:`\gamma\eta_1`, where MaSS is SGD)."""
+    d = int(rng.integers(1, 6)) if small or rng.uniform() < 0.5 else int(rng.integers(6, 51))
+    shape = (int(rng.integers(2, 5)), d) if not small and rng.uniform() < 0.25 else (d,)
+    if rng.uniform() < 1 / 3:
+        gamma = float(rng.choice([0.0, 0.9, 0.99, 0.999]))
+    else:
+        gamma = float(np.floor(rng.uniform(0.0, 0.999) * 1000) / 1000)
+    eta1 = _floor3(rng.uniform(0.0, 2.0))
+    eta2 = (float(np.round(gamma * eta1, 6)) if rng.uniform() < 0.2
+            else float(np.round(rng.uniform(-1.0, 1.0), 3)))
+    return dict(w=rng.standard_normal(shape), u=rng.standard_normal(shape),
+                g=rng.standard_normal(shape), eta1=eta1, eta2=eta2, gamma=gamma)
+
+
+def mass_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True,
+              timeout: float = TIMEOUT):
     r"""Check ``fn(w, u, g, eta1, eta2, gamma) -> (w_next, u_next)`` against
-    :func:`reference_mass_step` on ``trials`` random cases (the reference is tested against
-    :func:`momentum.stochastic.minibatch_run`). Prints a pass or the first failing case, with a
+    :func:`reference_mass_step` on ``trials`` random cases over the whole parameter range
+    (:func:`_instance_mass`; the reference is tested against
+    :func:`momentum.stochastic.minibatch_run`). The cases are judged as those of
+    :func:`gd_step` are (expected values first, from private copies; a deadline of ``timeout``
+    seconds per case; a clear failure for a return that is not a pair of real finite arrays;
+    the float64 advice for a float32 answer). Prints a pass or the first failing case, with a
     hint for the common mistakes; returns a :class:`CheckResult`."""
-    if not callable(fn):
-        raise ValueError(f"fn must be a function, got {type(fn).__name__}")
-    _validate.positive_int("trials", trials)
+    ref = reference_mass_step
     mistakes = [
         ("the compensation term is missing: that is Nesterov's method (eta2 = 0).",
-         lambda w, u, g, eta1, eta2, gamma: reference_mass_step(w, u, g, eta1, 0.0, gamma)),
+         lambda e, i: ref(i["w"], i["u"], i["g"], i["eta1"], 0.0, i["gamma"])),
         ("the compensation term has the wrong sign: u_next adds + eta2 * g.",
-         lambda w, u, g, eta1, eta2, gamma: reference_mass_step(w, u, g, eta1, -eta2, gamma)),
+         lambda e, i: ref(i["w"], i["u"], i["g"], i["eta1"], -i["eta2"], i["gamma"])),
         ("the extrapolation uses u instead of w: u_next = (1 + gamma) w_next - gamma w + ...",
-         lambda w, u, g, eta1, eta2, gamma: reference_mass_step(u, u, g, eta1, eta2, gamma)),
+         lambda e, i: ref(i["u"], i["u"], i["g"], i["eta1"], i["eta2"], i["gamma"])),
         ("the gradient step starts from w; it starts from u (where g was taken).",
-         lambda w, u, g, eta1, eta2, gamma: (w - eta1 * g,
-                                             (1 + gamma) * (w - eta1 * g) - gamma * w
-                                             + eta2 * g)),
+         lambda e, i: ref(i["w"], i["w"], i["g"], i["eta1"], i["eta2"], i["gamma"])),
     ]
-    rng = np.random.default_rng(seed)
-    message, failed, case = f"mass_step: all {trials} random cases pass.", None, None
-    for case in range(1, trials + 1):
-        d = int(rng.integers(1, 6))
-        inputs = dict(w=rng.standard_normal(d), u=rng.standard_normal(d),
-                      g=rng.standard_normal(d),
-                      eta1=float(np.round(rng.uniform(0.05, 1.0), 3)),
-                      eta2=float(np.round(rng.uniform(0.01, 0.5), 3)),
-                      gamma=float(np.round(rng.uniform(0.1, 0.95), 3)))
-        expected = np.asarray(reference_mass_step(**inputs), dtype=float)
-        copies = {a: (v.copy() if isinstance(v, np.ndarray) else v) for a, v in inputs.items()}
+
+    def make(rng, i):
+        inputs = _instance_mass(rng, small=i < 5)
+        expected = list(ref(**_private(inputs)))
         shown = "\n".join(f"  {a} = {_fmt(v)}" for a, v in inputs.items())
-        head = f"mass_step: case {case} of {trials} fails.\ninputs:\n{shown}\n"
-        try:
-            got = fn(*copies.values())
-        except Exception as err:  # the reader's code: report any error it raises
-            failed = head + f"your function raised {type(err).__name__}: {err}"
-            break
-        if got is None:
-            failed = head + "your function returned None: return the pair (w_next, u_next)."
-            break
-        try:
-            got = np.asarray([np.asarray(_validate.as_numpy(v), dtype=float) for v in got])
-        except (TypeError, ValueError):
-            failed = head + "return the pair (w_next, u_next) of arrays of the inputs' shape."
-            break
-        if not _close(got, expected):
-            failed = head + f"expected: {_fmt(expected)}\ngot:      {_fmt(got)}"
-            for hint, wrong in mistakes:
-                if _close(got, np.asarray(wrong(**inputs), dtype=float)):
-                    failed += f"\nhint: {hint}"
-                    break
-            break
-    if failed is not None:
-        message = failed
-    if verbose:
-        print(message)
-    return CheckResult("mass_step", failed is None, trials, message,
-                       None if failed is None else case)
+        return inputs, expected, ["w_next", "u_next"], None, shown
+
+    return _run_parts("mass_step", fn, make, mistakes, trials, seed, verbose, timeout,
+                      what=lambda n: "the pair (w_next, u_next) of arrays of the inputs' shape",
+                      stacked=True)
 
 
 __all__ += ["mass_step"]
