@@ -294,13 +294,16 @@ def solution_snippets(nb) -> tuple[set[tuple[str, ...]], set[str]]:
 
 
 class _Text(html.parser.HTMLParser):
+    # The shown text and the attribute values are kept apart: interleaved, the class names of
+    # a highlighted code line ("n", "o", "mi") would split it, and a leaked line of code would
+    # go unseen.
     def __init__(self):
         super().__init__()
-        self.parts, self._skip = [], 0
+        self.parts, self.attrs, self._skip = [], [], 0
 
     def handle_starttag(self, tag, attrs):
         self._skip += tag == "style"
-        self.parts += ["\n", *(v for _, v in attrs if v), "\n"]     # alt, title, data-*
+        self.attrs += [v for _, v in attrs if v]                      # alt, title, data-*
 
     def handle_endtag(self, tag):
         self._skip -= tag == "style" and self._skip > 0
@@ -315,7 +318,7 @@ def html_text(page: str) -> str:
     can hold widget state), entities decoded; styles dropped."""
     parser = _Text()
     parser.feed(page)
-    return "".join(parser.parts)
+    return "".join(parser.parts) + "\n" + "\n".join(parser.attrs)
 
 
 def _strings(node) -> list[str]:
