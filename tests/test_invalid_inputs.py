@@ -293,6 +293,8 @@ CASES += [
      lambda v: check.heavy_ball_step(lambda *a: a[0], trials=v)),
     ("check.nesterov_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: check.nesterov_step(v)),
+    ("check.deep_linear_gradients-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
+     lambda v: check.deep_linear_gradients(v)),
     ("check.mass_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: check.mass_step(v)),
     ("check.gd_step-timeout", "timeout", NOT_POSITIVE,

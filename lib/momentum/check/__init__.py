@@ -45,14 +45,13 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from . import _validate, optimizers
+from .. import _validate
 
 __all__ = ["CheckResult", "gd_step", "heavy_ball_step", "nesterov_step"]
 
@@ -76,42 +75,6 @@ class CheckResult:
 
     def _ipython_display_(self) -> None:
         """Show nothing in a notebook: the checker has already printed its message."""
-
-
-# --------------------------------------------------------------------------------------------
-# References (one step of the library's methods)
-# --------------------------------------------------------------------------------------------
-
-
-def reference_gd_step(x, g, eta):
-    r""":math:`x_{k+1} = x_k - \eta g_k`: one step of :func:`momentum.optimizers.gd` from
-    ``x`` with the constant gradient ``g``."""
-    return optimizers.gd(lambda z: np.broadcast_to(g, z.shape), x, eta=eta, steps=1).x[-1]
-
-
-def reference_heavy_ball_step(x, x_prev, g, eta, beta):
-    r""":math:`x_{k+1} = x_k - \eta g_k + \beta (x_k - x_{k-1})`, computed by the
-    ``torch.optim.SGD(momentum=beta)`` of :func:`momentum.optimizers.torch_optimizer`.
-
-    PyTorch steps :math:`p \leftarrow p - \eta b` with :math:`b = \beta b_{\text{old}} + g`;
-    with :math:`b_{\text{old}} = (x_{k-1} - x_k)/\eta` this is the heavy-ball step (see
-    :func:`momentum.optimizers.torch_optimizer` for the change of variables)."""
-    p = torch.nn.Parameter(torch.as_tensor(np.array(x, dtype=float)))
-    opt = optimizers.torch_optimizer("heavy_ball", [p], eta=eta, beta=beta)
-    velocity = (np.asarray(x_prev, dtype=float) - np.asarray(x, dtype=float)) / eta
-    opt.state[p]["momentum_buffer"] = torch.as_tensor(velocity)
-    p.grad = torch.as_tensor(np.array(g, dtype=float))
-    opt.step()
-    return p.detach().numpy().copy()
-
-
-def reference_nesterov_step(x, x_prev, grad, eta, beta):
-    r""":math:`y_k = x_k + \beta (x_k - x_{k-1})`, :math:`x_{k+1} = y_k - \eta \nabla f(y_k)`:
-    one step of :func:`momentum.optimizers.nesterov` started at :math:`y_0 = y_k`
-    (Liao & Kyrillidis 2024, eq. (2))."""
-    x, x_prev = np.asarray(x, dtype=float), np.asarray(x_prev, dtype=float)
-    y = x + beta * (x - x_prev)
-    return optimizers.nesterov(grad, y, eta=eta, beta=beta, steps=1).x[-1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,204 +407,16 @@ def _run_parts(name, fn, make, mistakes, trials, seed, verbose, timeout, what, s
                        None if failed is None else case)
 
 
-# --------------------------------------------------------------------------------------------
-# The checkers
-# --------------------------------------------------------------------------------------------
+# The checkers (imported last: they use the machinery above).
+from .deep_linear import deep_linear_gradients, reference_deep_linear_gradients  # noqa: E402, F401
+from .mass import mass_step, reference_mass_step  # noqa: E402, F401
+from .steps import (  # noqa: E402, F401
+    gd_step,
+    heavy_ball_step,
+    nesterov_step,
+    reference_gd_step,
+    reference_heavy_ball_step,
+    reference_nesterov_step,
+)
 
-
-def gd_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True,
-            timeout: float = TIMEOUT):
-    r"""Check ``fn(x, g, eta)`` against :math:`x_{k+1} = x_k - \eta g_k` on ``trials`` random
-    cases. Prints a pass or the first failing case; returns a :class:`CheckResult`."""
-    mistakes = [
-        ("the gradient term has the wrong sign: descent moves against the gradient.",
-         lambda x, g, eta: x + eta * g),
-        ("the step size is missing: multiply the gradient by eta.", lambda x, g, eta: x - g),
-    ]
-    return _run("gd_step", fn, ("x", "g", "eta"), reference_gd_step, mistakes, trials, seed,
-                verbose, timeout)
-
-
-def heavy_ball_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True,
-                    timeout: float = TIMEOUT):
-    r"""Check ``fn(x, x_prev, g, eta, beta)`` against the heavy-ball step
-    :math:`x_{k+1} = x_k - \eta g_k + \beta (x_k - x_{k-1})` (Polyak 1964) on ``trials`` random
-    cases. Prints a pass or the first failing case; returns a :class:`CheckResult`."""
-    mistakes = [
-        ("the gradient term has the wrong sign: it should be - eta * g.",
-         lambda x, x_prev, g, eta, beta: x + eta * g + beta * (x - x_prev)),
-        ("the momentum term uses the wrong difference: it is beta * (x - x_prev), the last "
-         "step taken.", lambda x, x_prev, g, eta, beta: x - eta * g + beta * (x_prev - x)),
-        ("the momentum term should multiply the last step (x - x_prev), not x itself.",
-         lambda x, x_prev, g, eta, beta: x - eta * g + beta * x),
-        ("the momentum term is missing.", lambda x, x_prev, g, eta, beta: x - eta * g),
-        ("the step size multiplies the momentum term too: only the gradient is scaled by eta.",
-         lambda x, x_prev, g, eta, beta: x - eta * (g - beta * (x - x_prev))),
-    ]
-    return _run("heavy_ball_step", fn, ("x", "x_prev", "g", "eta", "beta"),
-                reference_heavy_ball_step, mistakes, trials, seed, verbose, timeout)
-
-
-def nesterov_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True,
-                  timeout: float = TIMEOUT):
-    r"""Check ``fn(x, x_prev, grad, eta, beta)`` against Nesterov's step
-    :math:`y_k = x_k + \beta (x_k - x_{k-1})`, :math:`x_{k+1} = y_k - \eta \nabla f(y_k)`
-    (Liao & Kyrillidis 2024, eq. (2)), where ``grad`` is a callable returning
-    :math:`\nabla f`. Prints a pass or the first failing case; returns a :class:`CheckResult`."""
-
-    def at_x(x, x_prev, grad, eta, beta):
-        return x + beta * (x - x_prev) - eta * grad(x)
-
-    mistakes = [
-        ("the gradient is evaluated at x; Nesterov evaluates it at the extrapolated point "
-         "y = x + beta * (x - x_prev). (That is the heavy-ball step.)", at_x),
-        ("the gradient term has the wrong sign: it should be - eta * grad(y).",
-         lambda x, x_prev, grad, eta, beta: (y := x + beta * (x - x_prev)) + eta * grad(y)),
-        ("the extrapolation uses the wrong difference: y = x + beta * (x - x_prev).",
-         lambda x, x_prev, grad, eta, beta: (y := x + beta * (x_prev - x)) - eta * grad(y)),
-        ("the step starts from x instead of y: x_next = y - eta * grad(y).",
-         lambda x, x_prev, grad, eta, beta: x - eta * grad(x + beta * (x - x_prev))),
-    ]
-    return _run("nesterov_step", fn, ("x", "x_prev", "grad", "eta", "beta"),
-                reference_nesterov_step, mistakes, trials, seed, verbose, timeout)
-
-
-# --------------------------------------------------------------------------------------------
-# Chapter 5: the layer gradients of a deep linear network
-# --------------------------------------------------------------------------------------------
-
-
-def reference_deep_linear_gradients(weights, X, Y, scale):
-    r"""The gradients :math:`\nabla_{W_\ell}\ell` of :math:`\ell = \tfrac12\|a W_L\cdots W_1 X -
-    Y\|_F^2` with respect to each :math:`W_\ell`, by PyTorch's autograd (a list of arrays)."""
-    ws = [torch.tensor(np.asarray(w, dtype=float), requires_grad=True) for w in weights]
-    F = torch.as_tensor(np.asarray(X, dtype=float))
-    for W in ws:
-        F = W @ F
-    loss = 0.5 * ((scale * F - torch.as_tensor(np.asarray(Y, dtype=float))) ** 2).sum()
-    return [g.numpy() for g in torch.autograd.grad(loss, ws)]
-
-
-def _instance_deep_linear(rng, small=False):
-    """One random deep linear case over the whole range: depth 1 to 6, widths 1 to 20 (the
-    first cases 1 to 5), n = 1 to 20 samples, scale a in (0, 3]; each W_l is Gaussian with
-    variance 1/d_{l-1}, so the products and the gradients stay of order 1 at any depth."""
-    depth = int(rng.integers(1, 7))
-    top = 6 if small or rng.uniform() < 0.5 else 21
-    widths = [int(v) for v in rng.integers(1, top, size=depth + 1)]
-    n = int(rng.integers(1, top))
-    weights = [rng.standard_normal((widths[i + 1], widths[i])) / np.sqrt(widths[i])
-               for i in range(depth)]
-    X = rng.standard_normal((widths[0], n))
-    Y = rng.standard_normal((widths[-1], n))
-    scale = _floor3(rng.uniform(0.02, 3.0))
-    return dict(weights=weights, X=X, Y=Y, scale=scale), dict(depth=depth, widths=widths, n=n)
-
-
-def deep_linear_gradients(fn: Callable, *, trials: int = 20, seed: int = 0,
-                          verbose: bool = True, timeout: float = TIMEOUT) -> CheckResult:
-    r"""Check ``fn(weights, X, Y, scale)`` (Exercise 5.2) against the layer gradients of the
-    deep linear network's loss :math:`\ell = \tfrac12\|a W_L \cdots W_1 X - Y\|_F^2`,
-
-    .. math::
-        \nabla_{W_\ell}\ell = a\,(W_L \cdots W_{\ell+1})^\top\, U\, (W_{\ell-1} \cdots W_1 X)^\top,
-        \qquad U = a W_L \cdots W_1 X - Y,
-
-    where ``weights`` is the list :math:`[W_1, \dots, W_L]` of NumPy arrays
-    (:math:`W_\ell` of shape ``(d_l, d_{l-1})``), ``X`` has shape ``(d_x, n)``, ``Y``
-    ``(d_y, n)`` and ``scale`` is :math:`a`. ``fn`` returns the list of gradients in the same
-    order. The reference is autograd (:func:`reference_deep_linear_gradients`); depths 1 to 6,
-    widths 1 to 20 and scales in (0, 3] are drawn at random (:func:`_instance_deep_linear`).
-    The cases are judged as those of :func:`gd_step` are: expected values computed first, from
-    private copies; a deadline of ``timeout`` seconds per case; a clear failure for a return
-    that is not a list of real finite arrays; the float64 advice for a float32 answer. Prints a
-    pass or the first failing case; returns a :class:`CheckResult`."""
-    mistakes = [
-        ("off by the factor scale: U already contains one factor a, and the derivative of "
-         "a W_L ... W_1 brings a second.", lambda e, inp: [g / inp["scale"] for g in e]),
-        ("one factor of scale too many.", lambda e, inp: [g * inp["scale"] for g in e]),
-        ("the gradients are in reverse order: return [grad W_1, ..., grad W_L].",
-         lambda e, inp: e[::-1]),
-    ]
-
-    def make(rng, i):
-        inputs, info = _instance_deep_linear(rng, small=i < 5)
-        expected = reference_deep_linear_gradients(**_private(inputs))
-        about = (f"depth {info['depth']}, widths {info['widths']}, n = {info['n']}, "
-                 f"scale = {inputs['scale']:g}")
-        labels = [f"layer {k + 1} (the gradient for W_{k + 1})" for k in range(info["depth"])]
-        return inputs, expected, labels, about, None
-
-    return _run_parts("deep_linear_gradients", fn, make, mistakes, trials, seed, verbose,
-                      timeout, what=lambda n: f"a list of {n} gradients (one per layer)",
-                      stacked=False)
-
-
-# --------------------------------------------------------------------------------------------
-# Chapter 6: the MaSS step (added for "Beyond the theorems")
-# --------------------------------------------------------------------------------------------
-
-
-def reference_mass_step(w, u, g, eta1, eta2, gamma):
-    r"""One step of MaSS (Liu & Belkin 2020), as in :mod:`momentum.stochastic`:
-    :math:`w_{k+1} = u_k - \eta_1 g`, :math:`u_{k+1} = (1+\gamma) w_{k+1} - \gamma w_k +
-    \eta_2 g`, with :math:`g = \tilde g(u_k)` the mini-batch gradient at :math:`u_k`; returns
-    the pair ``(w_next, u_next)``."""
-    w_next = u - eta1 * g
-    return w_next, (1 + gamma) * w_next - gamma * w + eta2 * g
-
-
-def _instance_mass(rng, small=False):
-    r"""One random MaSS case over the parameter range of :func:`momentum.stochastic.minibatch_run`
-    (``eta`` > 0, ``beta`` :math:`= \gamma \in [0, 1)`, ``eta2`` any real): dimension 1 to 50
-    (the first cases 1 to 5, then half 6 or more), one case in four a batch of 2 to 4 runs
-    (inputs of shape ``(B, d)``, as the runner's ``(trials, d)``), :math:`\eta_1` up to 2,
-    :math:`\gamma` up to 0.999 (one case in three at 0, 0.9, 0.99 or 0.999), :math:`\eta_2` in
-    :math:`[-1, 1]` (one case in five :math:`\gamma\eta_1`, where MaSS is SGD)."""
-    d = int(rng.integers(1, 6)) if small or rng.uniform() < 0.5 else int(rng.integers(6, 51))
-    shape = (int(rng.integers(2, 5)), d) if not small and rng.uniform() < 0.25 else (d,)
-    if rng.uniform() < 1 / 3:
-        gamma = float(rng.choice([0.0, 0.9, 0.99, 0.999]))
-    else:
-        gamma = float(np.floor(rng.uniform(0.0, 0.999) * 1000) / 1000)
-    eta1 = _floor3(rng.uniform(0.0, 2.0))
-    eta2 = (float(np.round(gamma * eta1, 6)) if rng.uniform() < 0.2
-            else float(np.round(rng.uniform(-1.0, 1.0), 3)))
-    return dict(w=rng.standard_normal(shape), u=rng.standard_normal(shape),
-                g=rng.standard_normal(shape), eta1=eta1, eta2=eta2, gamma=gamma)
-
-
-def mass_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = True,
-              timeout: float = TIMEOUT):
-    r"""Check ``fn(w, u, g, eta1, eta2, gamma) -> (w_next, u_next)`` against
-    :func:`reference_mass_step` on ``trials`` random cases over the whole parameter range
-    (:func:`_instance_mass`; the reference is tested against
-    :func:`momentum.stochastic.minibatch_run`). The cases are judged as those of
-    :func:`gd_step` are (expected values first, from private copies; a deadline of ``timeout``
-    seconds per case; a clear failure for a return that is not a pair of real finite arrays;
-    the float64 advice for a float32 answer). Prints a pass or the first failing case, with a
-    hint for the common mistakes; returns a :class:`CheckResult`."""
-    ref = reference_mass_step
-    mistakes = [
-        ("the compensation term is missing: that is Nesterov's method (eta2 = 0).",
-         lambda e, i: ref(i["w"], i["u"], i["g"], i["eta1"], 0.0, i["gamma"])),
-        ("the compensation term has the wrong sign: u_next adds + eta2 * g.",
-         lambda e, i: ref(i["w"], i["u"], i["g"], i["eta1"], -i["eta2"], i["gamma"])),
-        ("the extrapolation uses u instead of w: u_next = (1 + gamma) w_next - gamma w + ...",
-         lambda e, i: ref(i["u"], i["u"], i["g"], i["eta1"], i["eta2"], i["gamma"])),
-        ("the gradient step starts from w; it starts from u (where g was taken).",
-         lambda e, i: ref(i["w"], i["w"], i["g"], i["eta1"], i["eta2"], i["gamma"])),
-    ]
-
-    def make(rng, i):
-        inputs = _instance_mass(rng, small=i < 5)
-        expected = list(ref(**_private(inputs)))
-        shown = "\n".join(f"  {a} = {_fmt(v)}" for a, v in inputs.items())
-        return inputs, expected, ["w_next", "u_next"], None, shown
-
-    return _run_parts("mass_step", fn, make, mistakes, trials, seed, verbose, timeout,
-                      what=lambda n: "the pair (w_next, u_next) of arrays of the inputs' shape",
-                      stacked=True)
-
-
-__all__ += ["mass_step"]
+__all__ += ["deep_linear_gradients", "mass_step"]
