@@ -25,6 +25,7 @@ from momentum import (
     _validate,
     check,
     data,
+    display,
     networks,
     ode,
     optimizers,
@@ -446,6 +447,18 @@ CASES += [
     ("two_class-n", "n", NOT_POSITIVE_INT, lambda v: data.two_class("digits", n=v)),
     ("two_class-name", "name", st.text(max_size=8).filter(lambda s: s not in data.DATASETS),
      lambda v: data.two_class(v)),
+    # display (what a chapter stores of a number)
+    ("rounded-value", "value", st.one_of(COMPLEX, st.text(max_size=3), st.just(np.ones(2))),
+     lambda v: display.rounded(v)),
+    ("rounded-digits", "digits", st.one_of(st.integers(max_value=0), st.floats()),
+     lambda v: display.rounded(0.5, digits=v)),
+    ("below_floor-value", "value", st.one_of(COMPLEX, st.booleans()),
+     lambda v: display.below_floor(v)),
+    ("floored-value", "value", COMPLEX, lambda v: display.floored(v)),
+    ("floored_frame-value", "value", COMPLEX,
+     lambda v: display.floored_frame(__import__("pandas").DataFrame({"a": [v + 0.5]}))),
+    ("sci-value", "value", st.one_of(COMPLEX, NONFINITE), lambda v: display.sci(v)),
+    ("glue-name", "name", st.one_of(st.just(""), st.integers()), lambda v: display.glue(v, 1.0)),
 ]
 
 
@@ -498,8 +511,10 @@ def test_the_table_covers_every_public_function_of_the_core_modules():
     missing = []
     no_invalid_input |= {"NTKConstants", "TrainRecord", "DeepReLUPartition", "DeepReLUConstants",
                          "DeepReLURecord", "ODESolution", "DataUnavailableError",
-                         "default_cache_dir", "PowerLaw", "LinearNTKConstants"}
-    for mod in (optimizers, problems, plotting, widgets, check, networks, ode, data):
+                         "default_cache_dir", "PowerLaw", "LinearNTKConstants", "FLOOR",
+                         "SIGNIFICANT"}
+    for mod in (optimizers, problems, plotting, widgets, check, networks, ode, data,
+                display):
         for name in mod.__all__:
             obj = getattr(mod, name)
             if callable(obj) and name not in no_invalid_input and f"{name}-" not in covered:

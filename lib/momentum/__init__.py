@@ -14,6 +14,7 @@ Importing it does no network access and writes no files. Submodules:
 - ``ode``: the high-resolution ODEs of heavy ball and Nesterov, numerically and per eigenmode
 - ``data``: two_class, the first two classes of a data set as unit-norm inputs and +-1 labels
 - ``plotting``: the book's figure style, loss bands, static sliders
+- ``display``: what a page shows of a number: glue rounded to 6 digits, round-off floored
 - ``widgets``: ipywidgets controls for live notebooks
 - ``check``: automatic feedback on the exercises that ask for code
 """
@@ -21,6 +22,7 @@ Importing it does no network access and writes no files. Submodules:
 from . import (  # noqa: F401
     check,
     data,
+    display,
     networks,
     ode,
     optimizers,
@@ -44,8 +46,8 @@ from .optimizers import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "check", "data", "networks", "ode", "optimizers", "partition", "plotting", "problems",
-    "records", "theory",
+    "check", "data", "display", "networks", "ode", "optimizers", "partition", "plotting",
+    "problems", "records", "theory",
     "METHODS", "DivergenceWarning", "Trajectory", "gd", "heavy_ball", "nesterov", "run",
     "torch_optimizer",
 ]

@@ -1,0 +1,134 @@
+r"""What a chapter shows of a number: rounded to what the page needs, round-off floored.
+
+A float64 computed here and on another machine agrees to about 13 significant digits and then
+differs: another instruction set (AVX-512 against AVX2), another BLAS, another thread count
+sums in another order. A notebook that stores a raw float64 repr (``0.8932592653075452``) is
+therefore reproduced by nbval on the machine that wrote it and nowhere else. Every number a
+chapter glues into its prose or prints goes through this module:
+
+- :func:`rounded` keeps :data:`SIGNIFICANT` significant digits (6; the prose shows 1-3), so the
+  stored text is the same wherever the computation agrees to 6 digits;
+- :data:`FLOOR` (:math:`10^{-12}`) is the round-off floor: a nonzero value below it is noise of
+  the arithmetic (``1.7e-15`` here, ``2.1e-15`` elsewhere), never a result. :func:`glue`
+  refuses one, :func:`sci` and :func:`floored` show it as "< 1e-12";
+- :func:`glue` is MyST-NB's ``glue`` with the value rounded first (claim cells assert on the
+  unrounded variables, never on what was glued).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["FLOOR", "SIGNIFICANT", "below_floor", "floored", "floored_frame", "glue",
+           "rounded", "sci"]
+
+#: significant digits a glued or printed float keeps
+SIGNIFICANT = 6
+#: the round-off floor: nonzero values below it are shown as "< 1e-12", never as digits
+FLOOR = 1e-12
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _digits(digits, name="digits", low=0):
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {digits!r}")
+    return int(digits)
+
+
+def _real(value, name="value"):
+    """``value`` as a Python float; ValueError for complex, bool, non-numeric or arrays."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (complex, np.complexfloating)):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if hasattr(value, "item") and not isinstance(value, np.ndarray) and hasattr(value, "dim"):
+        if value.dim() != 0:  # a torch tensor with more than one entry
+            raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {type(value).__name__}")
+    return float(value)
+
+
+def below_floor(value, floor: float = FLOOR) -> bool:
+    """True when ``value`` is nonzero and ``|value| < floor`` (round-off, not a result)."""
+    v = _real(value)
+    return v != 0.0 and math.isfinite(v) and abs(v) < floor
+
+
+def rounded(value, digits: int = SIGNIFICANT):
+    """``value`` rounded to ``digits`` significant digits, ``float(f"{value:.{digits}g}")``.
+
+    Integers (Python or NumPy) come back as Python ints, unchanged; inf and nan as they are;
+    a float as a Python float whose repr has at most ``digits`` significant digits. Raises
+    ValueError for complex, bool or non-numeric input and for ``digits < 1``."""
+    digits = _digits(digits, low=1)
+    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
+            value, (bool, np.bool_)):
+        return int(value)
+    v = _real(value)
+    if not math.isfinite(v):
+        return v
+    return float(f"{v:.{digits}g}")
+
+
+def floored(value, floor: float = FLOOR, digits: int = SIGNIFICANT):
+    """:func:`rounded` ``value``, or the string ``"< 1e-12"`` (the floor, written with one
+    digit) when it is nonzero and below ``floor`` in magnitude. For a table cell."""
+    if below_floor(value, floor):
+        return f"< {floor:.0e}"
+    return rounded(value, digits)
+
+
+def floored_frame(frame, floor: float = FLOOR, digits: int = SIGNIFICANT):
+    """A copy of a pandas DataFrame with every float :func:`floored` (other entries kept)."""
+    def cell(v):
+        if isinstance(v, (complex, np.complexfloating)):
+            raise ValueError(f"value must be real, got {v!r} in the frame")
+        if isinstance(v, (float, np.floating)):
+            return floored(v, floor, digits)
+        return v
+    return frame.map(cell) if hasattr(frame, "map") else frame.applymap(cell)
+
+
+def sci(value, digits: int = 1, floor: float = FLOOR) -> str:
+    """``value`` as ``"1.7 × 10⁷"`` (``digits`` decimals in the mantissa), for a number glued
+    into the prose; ``"< 10⁻¹²"`` when it is nonzero and below ``floor`` (round-off: its digits
+    are the machine's, not the computation's). ``sci(0.00034, 0)`` gives ``"3 × 10⁻⁴"``."""
+    digits = _digits(digits)
+    v = _real(value)
+    if not math.isfinite(v):
+        raise ValueError(f"value must be finite, got {value!r}")
+    if below_floor(v, floor):
+        return "< 10" + str(int(math.floor(math.log10(floor)))).translate(_SUPERSCRIPT)
+    mantissa, exponent = f"{v:.{digits}e}".split("e")
+    return f"{mantissa} × 10" + str(int(exponent)).translate(_SUPERSCRIPT)
+
+
+def glue(name: str, value, display: bool = False, *, digits: int = SIGNIFICANT) -> None:
+    """MyST-NB's ``glue(name, value, display)`` with a float ``value`` :func:`rounded` to
+    ``digits`` significant digits first (NumPy and 0-d torch scalars become Python floats).
+
+    Anything else (ints, strings, Markdown, figures, DataFrames) is glued as it is. A float
+    below :data:`FLOOR` is refused with ValueError: glue ``sci(value)`` (text) or assert it in a
+    claim cell instead. Unlike MyST-NB, ``display`` is False by default (the chapters show
+    glued values in their prose, not in the cell's output)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    digits = _digits(digits, low=1)
+    is_number = isinstance(value, (numbers.Real, np.number)) or (
+        hasattr(value, "dim") and hasattr(value, "item") and value.dim() == 0)
+    if is_number:
+        if isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"value must be a number, not a bool, got {value!r}")
+        if below_floor(value):
+            raise ValueError(f"value {float(_real(value)):.1e} for {name!r} is below the "
+                             f"round-off floor {FLOOR:g}: glue sci(value) instead")
+        value = rounded(value, digits)
+    from myst_nb import glue as myst_glue  # imported here: the library does not need it
+
+    myst_glue(name, value, display)

@@ -1,0 +1,66 @@
+"""momentum.display: what a chapter stores of a number is machine-independent."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from momentum import display
+
+
+def test_rounded_keeps_six_significant_digits():
+    assert display.rounded(0.8932592653075452) == 0.893259
+    assert display.rounded(0.8932592653075441) == 0.893259   # the other machine's value
+    assert repr(display.rounded(94.48078406344831)) == "94.4808"
+    assert display.rounded(np.float32(0.1)) == 0.1
+    assert display.rounded(torch.tensor(2.0 / 3.0, dtype=torch.float64)) == 0.666667
+    assert display.rounded(7) == 7 and isinstance(display.rounded(np.int64(7)), int)
+    assert display.rounded(0.123456789, digits=2) == 0.12
+    assert np.isinf(display.rounded(float("inf")))
+
+
+@pytest.mark.parametrize("bad, name", [(1 + 2j, "value"), (True, "value"), ("0.1", "value"),
+                                       (np.ones(3), "value")])
+def test_rounded_refuses_non_reals(bad, name):
+    with pytest.raises(ValueError, match=name):
+        display.rounded(bad)
+
+
+def test_rounded_refuses_bad_digits():
+    with pytest.raises(ValueError, match="digits"):
+        display.rounded(0.5, digits=0)
+    with pytest.raises(ValueError, match="digits"):
+        display.sci(0.5, digits=-1)
+
+
+def test_floor_shows_round_off_as_a_bound():
+    assert display.below_floor(1.7e-15) and display.below_floor(-3e-17)
+    assert not display.below_floor(0.0) and not display.below_floor(1e-12)
+    assert display.floored(2.1e-15) == "< 1e-12"
+    assert display.floored(0.0) == 0.0
+    assert display.floored(1.23456789e-3) == 0.00123457
+    assert display.sci(3e-17, 0) == "< 10⁻¹²"
+    assert display.sci(0.00034, 0) == "3 × 10⁻⁴"
+    assert display.sci(1.7e7) == "1.7 × 10⁷"
+
+
+def test_floored_frame_rounds_floats_and_keeps_the_rest():
+    frame = pd.DataFrame({"a": [1e-29, 0.5123456789], "b": ["x", "y"], "c": [1, 2]})
+    out = display.floored_frame(frame)
+    assert list(out["a"]) == ["< 1e-12", 0.512346]
+    assert list(out["b"]) == ["x", "y"] and list(out["c"]) == [1, 2]
+
+
+def test_glue_stores_the_rounded_value(monkeypatch):
+    seen = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda n, v, d: seen.update({n: (v, d)}))
+    display.glue("x", np.float64(0.8932592653075452))
+    display.glue("s", "text")
+    display.glue("k", np.int64(50))
+    assert seen == {"x": (0.893259, False), "s": ("text", False), "k": (50, False)}
+    with pytest.raises(ValueError, match="round-off floor"):
+        display.glue("tiny", 3e-17)
+    with pytest.raises(ValueError, match="name"):
+        display.glue("", 1.0)
