@@ -61,7 +61,9 @@ details.hide > summary, details.above-input > summary, details.below-input > sum
 div.cell_output, div.highlight pre { white-space: pre-wrap; word-break: break-word; }
 table td, table th { word-break: normal !important; overflow-wrap: normal !important;
   white-space: nowrap !important; hyphens: none !important; }
-#jb-print-toc .toc-page { float: right; font-variant-numeric: tabular-nums; }
+#jb-print-toc li { display: flex; align-items: baseline; }
+#jb-print-toc li > a { flex: 1 1 auto; }
+#jb-print-toc .toc-page { flex: 0 0 auto; padding-left: 1em; font-variant-numeric: tabular-nums; }
 """
 
 #: The printable width of an A4 page with PRINT_CSS's margins, in CSS pixels (96 per inch):
@@ -169,8 +171,9 @@ def _print(page, out: Path) -> None:
 
 
 def chapter_pages(pdf: Path, entries: list[list[str]]) -> dict[str, int]:
-    """For each contents entry ``[anchor, title]``, the 1-based page its title heads (the
-    first page after the first whose text starts with the title; every chapter starts a page)."""
+    """For each contents entry ``[anchor, title]``, the 1-based page its title heads: the first
+    page after the first (the contents) whose text starts with the title (every chapter starts
+    a page)."""
     from pypdf import PdfReader
 
     texts = [normalise(p.extract_text() or "").strip() for p in PdfReader(str(pdf)).pages]
@@ -178,7 +181,7 @@ def chapter_pages(pdf: Path, entries: list[list[str]]) -> dict[str, int]:
     for anchor, title in entries:
         wanted = normalise(title).strip()
         for number, text in enumerate(texts[1:], start=2):
-            if wanted and wanted in text[:len(wanted) + 80]:
+            if wanted and text.startswith(wanted):
                 pages[anchor] = number
                 break
     return pages
@@ -360,9 +363,10 @@ def check_pdf(pdf: Path, book: Path = ROOT, toc: Path | None = None,
     if not outline:
         problems.append("the PDF has no outline (bookmarks)")
     else:
+        squeezed = [re.sub(r"\s+", "", entry) for entry in outline]  # headings wrap there
         for title in chapter_titles(book, toc):
             plain = normalise(re.sub(r"[*_`$]", "", title))
-            if not any(plain in entry for entry in outline):
+            if not any(re.sub(r"\s+", "", plain) in entry for entry in squeezed):
                 problems.append(f"no outline entry for the chapter {plain!r}")
     tables_file = pdf.with_suffix(".tables.json")
     if tables_file.is_file():
