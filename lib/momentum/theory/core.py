@@ -120,11 +120,17 @@ def iterations_for(rate, eps: float):
     this is about :math:`\kappa \log(1/\varepsilon)`; for :math:`1 - 1/\sqrt\kappa`, about
     :math:`\sqrt\kappa \log(1/\varepsilon)`."""
     _validate.probability("eps", eps)
-    r = np.asarray(rate, dtype=float)
-    if np.any((r <= 0) | (r >= 1)) or not np.all(np.isfinite(r)):
+    eps = float(eps)                  # a float32 eps would take its logarithm in float32
+    r = _validate.array("rate", rate)
+    if r.size == 0 or np.any((r <= 0) | (r >= 1)) or not np.all(np.isfinite(r)):
         raise ValueError(f"rate must lie in (0, 1), got {rate!r}")
-    out = np.ceil(np.log(eps) / np.log(r))
-    return out if np.ndim(rate) else int(out)
+    # the quotient of logarithms is only near the integer at exact powers (log(2**-29) /
+    # log(0.5) = 29.000000000000004): correct the ceiling by one either way, so that k is the
+    # least integer with rate**k <= eps as the powers themselves compare
+    k = np.ceil(np.log(eps) / np.log(r))
+    k = np.where((k >= 2) & (r ** (k - 1) <= eps), k - 1, k)
+    k = np.where(r ** k > eps, k + 1, k)
+    return k if np.ndim(rate) else int(k)
 
 
 def _trace_det(method: str, lam, eta, beta):
