@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from momentum import networks, partition, plotting
+from momentum import networks, plotting, records
 from momentum.networks import deep_relu_grid as grids
 
 matplotlib.use("Agg")
@@ -82,8 +82,8 @@ def test_measured_rate_against_frozen_theory_and_window_fit(grid):
     assert grids.measured_rate(gd) <= 1 - 1 / kx + 1e-3
     assert abs(grids.measured_rate(nes) - (1 - 1 / math.sqrt(kx))) < 0.03
     assert grids.measured_rate(nes) < grids.measured_rate(gd)
-    # the window option of the one rate fit is the former partition.window_rate
-    old = float(np.median(np.sqrt(partition.window_rate(nes.losses, start=1e-1))))
+    # the measured rate is the window option of the one rate fit, per seed, square-rooted
+    old = float(np.median(np.sqrt(records.fit_rate(nes.losses, window=(1e-1, 1e-20)))))
     assert grids.measured_rate(nes) == pytest.approx(old, rel=1e-12)
     assert grids.measured_rate(nes, per_seed=True).shape == (2,)
     with pytest.raises(ValueError, match="rec"):

@@ -43,7 +43,6 @@ from .records import (
     DivergenceWarning,
     Trajectory,
     first_divergence,
-    fit_rate,
     warn_diverged,
 )
 
@@ -324,7 +323,3 @@ class _Run:
             diverged_at=self.diverged_at,
         )
 
-
-def _fit_rate(e, tail, floor):
-    """Kept for old callers: :func:`momentum.records.fit_rate` on one sequence."""
-    return fit_rate(np.asarray(e, dtype=float), tail=tail, floor=floor)

@@ -1,4 +1,6 @@
-r"""Exact worst cases of the momentum methods over a function class, by performance estimation.
+r"""Exact worst cases of the momentum methods over a function class, by performance estimation
+(PEPit). The closed-form worst case over quadratics with a given spectrum interval is
+:mod:`momentum.theory.spectral_worst_case` (``theory.worst_case_on_spectrum``).
 
 A *performance estimation problem* (PEP; Drori & Teboulle 2014, made exact for smooth strongly
 convex functions by Taylor, Hendrickx & Glineur 2017) asks for the largest value of a
