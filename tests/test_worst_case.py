@@ -95,3 +95,25 @@ def test_pep_invalid():
         pep.pep_worst_case("gd", MU, L, 1.0, steps=2, function_class="convex")
     with pytest.raises(ValueError):
         pep.pep_worst_case("gd", MU, L, -1.0, steps=2)
+
+
+def test_a_solver_stopped_early_falls_back_instead_of_returning_a_wrong_value():
+    # Clarabel with 2 iterations reports "optimal_inaccurate" with a value far off (4.6 for
+    # 6.3 here): the worst case comes from the fallback settings instead, and is right
+    t = theory.tuning("heavy_ball", 0.01, 1.0)
+    good = pep.pep_worst_case("heavy_ball", 0.01, 1.0, t.eta, t.beta, steps=3)
+    forced = pep.pep_worst_case("heavy_ball", 0.01, 1.0, t.eta, t.beta, steps=3,
+                                solver_options={"max_iter": 2})
+    assert forced == pytest.approx(good, rel=1e-3)
+    lib = theory.worst_case_on_spectrum("heavy_ball", 0.01, 1.0, t.eta, t.beta, steps=3)[3]
+    assert forced >= lib * (1 - 1e-3)
+
+
+def test_no_solver_succeeding_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(pep, "FALLBACKS", ())
+    t = theory.tuning("heavy_ball", 0.01, 1.0)
+    with pytest.raises(pep.PEPSolverError, match=r"steps=3 .*kappa=100.*max_iter"):
+        pep.pep_worst_case("heavy_ball", 0.01, 1.0, t.eta, t.beta, steps=3,
+                           solver_options={"max_iter": 2})
+    with pytest.raises(pep.PEPSolverError, match="NOSUCHSOLVER"):
+        pep.pep_worst_case("gd", 0.1, 1.0, 1.0, steps=2, solver="NOSUCHSOLVER")

@@ -75,10 +75,11 @@ def coefficients(method: str, *, s: float, mu: float) -> tuple[float, float, flo
     :math:`0` for heavy ball (Shi et al. 2021, §1.1)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    s, mu = _validate.scalar("s", s), _validate.scalar("mu", mu)
     _validate.positive("s", s)
     _validate.positive("mu", mu)
     c = math.sqrt(s) if method == "nesterov" else 0.0
-    return 2.0 * math.sqrt(mu), c, 1.0 + math.sqrt(mu * s)
+    return _validate.result("s and mu", (2.0 * math.sqrt(mu), c, 1.0 + math.sqrt(mu * s)))
 
 
 def _times(t) -> np.ndarray:
@@ -205,8 +206,10 @@ def modal_decay_rate(lam, *, s: float, mu: float, method: str):
     _validate.finite("lam", lam)
     if np.any(_validate.as_numpy(lam) < 0):
         raise ValueError(f"lam (an eigenvalue of the Gram matrix H) must be >= 0, got {lam!r}")
-    gamma, q = _roots(lam, s=s, mu=mu, method=method)
-    out = gamma / 2 - np.real(q)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gamma, q = _roots(lam, s=s, mu=mu, method=method)
+        out = gamma / 2 - np.real(q)
+    _validate.result("lam, s and mu", out)
     return out if np.ndim(out) else float(out)
 
 

@@ -231,6 +231,11 @@ class _Run:
                            itemsize=x0.element_size() if is_torch else 8,
                            what=f"keeping the iterates of {steps} steps of {n} numbers "
                                 "(keep_iterates=False keeps none)")
+        # every run keeps its gradient norms (and losses) per step, one small array each: even
+        # without iterates, steps bounds the record (steps=10**12 is refused, not run until
+        # memory runs out)
+        trials = n // max(int(x0.shape[-1]), 1)
+        _validate.records(steps, 2 * trials, overhead=2 * 112)
         _validate.positive("eta", eta)
         _validate.momentum("beta", beta)
         if method == "gd" and np.any(_validate.as_numpy(beta) != 0):
@@ -273,6 +278,14 @@ class _Run:
         """The gradient at z; records the point (x_k = ``x``, y_k = z when ``x`` is given,
         else x_k = z) unless the divergence rule fires there."""
         g = self._grad(z)
+        if isinstance(g, torch.Tensor):
+            bad = g.is_complex() or g.dtype == torch.bool
+        else:
+            bad = not isinstance(g, np.ndarray) or g.dtype.kind not in "fiu"
+        if bad:
+            kind = getattr(g, "dtype", type(g).__name__)
+            raise ValueError(f"grad must return a real array or tensor (float), got {kind} "
+                             f"{g!r:.60}")
         if tuple(g.shape) != tuple(z.shape):
             raise ValueError(
                 f"grad returned shape {tuple(g.shape)} for an input of shape {tuple(z.shape)}")

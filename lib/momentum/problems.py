@@ -131,7 +131,7 @@ def random_quadratic(kappa: float, dim: int, seed: int = 0, *, L: float = 1.0) -
     _validate.size("dim", 4 * float(dim) ** 2, what=f"a {dim} x {dim} quadratic")
     from scipy.stats import ortho_group
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     inner = np.exp(rng.uniform(np.log(1.0 / kappa), 0.0, size=max(dim - 2, 0)))
     lam = L * np.concatenate([[1.0 / kappa], inner, [1.0]])[:dim]
     Q = ortho_group.rvs(dim, random_state=rng) if dim > 1 else np.eye(1)

@@ -83,6 +83,11 @@ def first_divergence(grad_norms=None, losses=None, *, first_grad_norm=None) -> i
     (a block of a longer run passes the run's first value). Trailing axes are trials: the rule
     fires at a step where it fires for any trial."""
     hits = []
+    grad_norms = None if grad_norms is None else _validate.array("grad_norms", grad_norms)
+    losses = None if losses is None else _validate.array("losses", losses)
+    for name, v in (("grad_norms", grad_norms), ("losses", losses)):
+        if v is not None and v.ndim < 1:
+            raise ValueError(f"{name} must have a leading axis of steps, got shape {v.shape}")
     if grad_norms is not None and np.shape(grad_norms)[0] > 0:
         v = np.asarray(grad_norms, dtype=float)
         ref = v[0] if first_grad_norm is None else np.asarray(first_grad_norm, dtype=float)
@@ -340,7 +345,11 @@ class ModuleRecorder:
     """
 
     def __init__(self, method: str, eta, beta, steps: int, *, diffs: tuple = (),
-                 block: int = 64):
+                 block: int = 64, numbers_per_step: int = 2):
+        # the host keeps every step's values: refuse a run whose record cannot fit
+        # (``numbers_per_step``: the values recorded at one step, e.g. 2 x trials)
+        _validate.positive_int("steps", steps)
+        _validate.records(steps, numbers_per_step)
         self.method, self.eta, self.beta, self.steps = method, eta, beta, steps
         self.diffs, self.block = set(diffs), block
         self.pending: dict[str, list] = {}
