@@ -7,7 +7,9 @@ gets every value of :data:`EXTREMES` in that parameter, whatever the row's own s
 a time limit, and the outcome is sorted:
 
 * ``clean``: a ValueError naming the parameter;
-* ``unclear``: a ValueError not naming it, or any other exception;
+* ``unclear``: a ValueError not naming it, or any other exception, raised inside the library
+  (an exception the row's own lambda raises while building its argument, e.g. ``np.ones(v)``
+  for ``v = "x"``, is counted as ``harness`` and not listed);
 * ``hang``: no answer within :data:`LIMIT` seconds (the alarm fires after C code returns);
 * ``nan``: a result holding NaN or an infinity, returned silently;
 * ``accepted``: a finite result (often right: 1e300 is a valid step size; read the list).
@@ -42,6 +44,15 @@ EXTREMES = {
 
 class _Hang(Exception):
     pass
+
+
+LIB = str(Path(__file__).resolve().parents[1] / "lib" / "momentum")
+
+
+def _in_library(exc: BaseException) -> bool:
+    """Whether the exception passed through the library (a frame under lib/momentum)."""
+    import traceback
+    return any(f.filename.startswith(LIB) for f in traceback.extract_tb(exc.__traceback__))
 
 
 def _alarm(*_):
@@ -87,12 +98,13 @@ def main() -> None:
             except _Hang:
                 kind = "hang"
             except ValueError as e:
-                kind = "clean" if param in str(e) else "unclear"
+                kind = "clean" if param in str(e) else "unclear" if _in_library(e) else "harness"
                 if kind == "unclear":
                     notes.append(f"unclear  {key} = {label}: ValueError {str(e)[:100]}")
-            except Exception as e:        # noqa: BLE001 (the point is to see them all)
-                kind = "unclear"
-                notes.append(f"unclear  {key} = {label}: {type(e).__name__} {str(e)[:100]}")
+            except Exception as e:
+                kind = "unclear" if _in_library(e) else "harness"
+                if kind == "unclear":
+                    notes.append(f"unclear  {key} = {label}: {type(e).__name__} {str(e)[:100]}")
             finally:
                 signal.alarm(0)
                 plt.close("all")

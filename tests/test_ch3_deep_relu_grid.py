@@ -160,3 +160,15 @@ def test_early_curvature_reruns_the_training_loop():
         grids.early_curvature(X, y, shape, eta=eta, beta=1.0, seeds=[0], steps=1)
     with pytest.raises(ValueError, match="shape"):
         grids.early_curvature(X, y, [6, 8, 2], eta=eta, beta=0.0, seeds=[0], steps=1)
+
+
+def test_the_feature_series_are_computed_for_the_tracked_runs_only(grid):
+    runs = grid[2, 64]["runs"]
+    for name in ("gd", "classical"):             # the two runs Chapter 3 reads
+        assert np.all(np.isfinite(runs[name]["rec"].drift))
+        assert np.all(np.isfinite(runs[name]["rec"].alphas))
+    assert np.all(np.isnan(runs["theorem 7"]["rec"].drift))
+    assert np.all(np.isnan(runs["theorem 7"]["rec"].alphas))
+    X, y = _task()
+    with pytest.raises(ValueError, match="track"):
+        grids.train_grid(X, y, [2], [8], seeds=[0], steps=2, track=("adam",))

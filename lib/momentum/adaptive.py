@@ -39,7 +39,7 @@ OPTIMIZERS = ("gd", "heavy_ball", "nesterov", "adam", "rmsprop")
 def make_optimizer(name: str, params, *, lr: float, beta: float = 0.0) -> torch.optim.Optimizer:
     """The ``torch.optim`` optimizer called ``name`` (module docstring); ``beta`` is the
     momentum of heavy ball and Nesterov and is ignored by Adam and RMSProp."""
-    if name not in OPTIMIZERS:
+    if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"name must be one of {OPTIMIZERS}, got {name!r}")
     _validate.positive("lr", lr)
     _validate.momentum("beta", beta)

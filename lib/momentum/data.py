@@ -101,7 +101,7 @@ def two_class(name: str, n: int | None = None, seed: int = 0, cache_dir=None, *,
     sets only. Raises :class:`DataUnavailableError` when a download fails, ValueError on a bad
     ``name`` or ``n``.
     """
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"name must be one of {DATASETS}, got {name!r}")
     if n is not None:
         _validate.positive_int("n", n)

@@ -73,7 +73,7 @@ def coefficients(method: str, *, s: float, mu: float) -> tuple[float, float, flo
     :math:`\ddot X + b\,\dot X + c\,\nabla^2\ell\,\dot X + g\,\nabla\ell = 0`:
     :math:`b = 2\sqrt\mu`, :math:`g = 1 + \sqrt{\mu s}`, and :math:`c = \sqrt s` for Nesterov,
     :math:`0` for heavy ball (Shi et al. 2021, §1.1)."""
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     s, mu = _validate.scalar("s", s), _validate.scalar("mu", mu)
     _validate.positive("s", s)
@@ -193,7 +193,7 @@ def modal_solution(lam, t, *, s: float, mu: float, method: str, delta0=1.0, v0=0
     sinh_over_q = np.where(small, t * np.exp(-gamma * t / 2) * (1 + qt * qt / 6),
                            (e1 - e2) / (2 * q_safe))
     out = d0 * (e1 + e2) / 2 + (v0 + gamma * d0 / 2) * sinh_over_q
-    return np.real(out)
+    return _validate.result("lam, t, s and mu", np.real(out))
 
 
 def modal_decay_rate(lam, *, s: float, mu: float, method: str):

@@ -140,7 +140,7 @@ def run(method: str, grad: Callable, x0, *, eta, beta=0.0, steps: int,
 
 def method_by_name(method: str) -> Callable:
     """The update rule named ``method``; ValueError naming ``method`` when there is none."""
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return _RULES[method]
 
@@ -175,8 +175,9 @@ def torch_optimizer(name: str, params, *, eta: float, beta: float = 0.0) -> torc
     Sutskever, Martens, Dahl & Hinton (2013) give the same change of variables.
     ``tests/test_optimizers.py`` checks both directions against :func:`nesterov` to 1e-10.
     """
-    if name not in METHODS:
+    if not isinstance(name, str) or name not in METHODS:
         raise ValueError(f"name must be one of {METHODS}, got {name!r}")
+    eta, beta = _validate.scalar("eta", eta), _validate.scalar("beta", beta)
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
     if name == "gd" and beta != 0:

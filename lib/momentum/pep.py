@@ -90,7 +90,7 @@ def pep_worst_case(method: str, mu: float, L: float, eta: float, beta: float = 0
     The PEP maximises :math:`\|x_K - x^\star\|^2` subject to :math:`\|x_0 - x^\star\|^2 \le 1`;
     the square root of its value is returned. ``solver`` and ``solver_options`` (CVXPY's) are
     tried first, then :data:`FALLBACKS` (module docstring); the solvers print nothing."""
-    if method not in ("gd", "heavy_ball", "nesterov"):
+    if not isinstance(method, str) or method not in ("gd", "heavy_ball", "nesterov"):
         raise ValueError(f"method must be 'gd', 'heavy_ball' or 'nesterov', got {method!r}")
     _validate.mu_L(mu, L)
     _validate.positive("eta", eta)

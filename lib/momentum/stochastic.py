@@ -138,7 +138,7 @@ def minibatch_run(problem: LeastSquares, method: str, *, eta: float, beta: float
     (full loss and full-gradient norm, at the point where the method takes its gradient) have
     shape ``(K + 1, trials)``; the divergence rule of the book applies (a run that diverges
     stops the stack, with a warning, and the Trajectory says so)."""
-    if method not in MINIBATCH_METHODS:
+    if not isinstance(method, str) or method not in MINIBATCH_METHODS:
         raise ValueError(f"method must be one of {MINIBATCH_METHODS}, got {method!r}")
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)

@@ -142,7 +142,7 @@ class DeepLinear(_LinearFamily):
                              f"integers, got {widths!r}")
         for i, w in enumerate(widths):
             _validate.positive_int(f"widths[{i}]", w)
-        if init not in ("gaussian", "orthogonal"):
+        if not isinstance(init, str) or init not in ("gaussian", "orthogonal"):
             raise ValueError(f"init must be 'gaussian' or 'orthogonal', got {init!r}")
         seed_list, single = _seed_list(seeds)
         depth = len(widths) - 1
@@ -408,7 +408,7 @@ def train_deep_linear(model, X, Y, *, method: str, eta, beta=0.0, steps: int,
     ``grad_norms`` likewise, no iterates).
     """
     _check_model(model)
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _validate.positive_int("steps", steps)
     X = model._X(X)

@@ -244,7 +244,7 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     :math:`1 - 1/\sqrt{\kappa_x}`.
     """
     _check_deep(model)
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _validate.positive_int("steps", steps)
     track = _tracked(track_features)

@@ -88,7 +88,7 @@ def iterations_to_tolerance(method: str, model: AdditiveModel, starts, *, steps:
     ``inf`` where a run did not reach ``tol`` within ``steps`` or diverged (a diverging row is
     frozen by :class:`~momentum.records.DivergenceGuard`, so it never reaches ``tol``).
     """
-    if method not in TUNED:
+    if not isinstance(method, str) or method not in TUNED:
         raise ValueError(f"method must be one of {TUNED} (the methods the partition-model "
                          f"theorems tune), got {method!r}")
     if not isinstance(model, AdditiveModel):

@@ -106,7 +106,7 @@ def nesterov_tuning(mu: float, L: float) -> Tuning:
 def tuning(method: str, mu: float, L: float) -> Tuning:
     """The standard tuning of ``method`` ("gd", "heavy_ball" or "nesterov") for (mu, L)."""
     table = {"gd": gd_tuning, "heavy_ball": heavy_ball_tuning, "nesterov": nesterov_tuning}
-    if method not in table:
+    if not isinstance(method, str) or method not in table:
         raise ValueError(f"method must be one of {tuple(table)}, got {method!r}")
     return table[method](mu, L)
 
@@ -153,6 +153,8 @@ def iterations_for(rate, eps: float):
 
 
 def _trace_det(method: str, lam, eta, beta):
+    if not isinstance(method, str) or method not in ("gd", "heavy_ball", "nesterov"):
+        raise ValueError(f"method must be 'gd', 'heavy_ball' or 'nesterov', got {method!r:.80}")
     if method == "gd" and np.any(np.asarray(_validate.as_numpy(beta)) != 0):
         raise ValueError(f"beta must be 0 for gradient descent, got {beta!r:.80}")
     a = 1.0 - eta * lam
@@ -197,10 +199,11 @@ def spectral_radius(method: str, lam, eta, beta=0.0):
                       (("lam", lam), ("eta", eta), ("beta", beta)))
     t, d = _trace_det(method, lam, eta, beta)
     _validate.result("lam and eta", t)
-    disc = t * t - 4.0 * d
+    with np.errstate(over="ignore", invalid="ignore"):
+        disc = t * t - 4.0 * d
     root = np.sqrt(np.abs(disc))
     real = np.maximum(np.abs(t + root), np.abs(t - root)) / 2.0
-    out = np.where(disc < 0, np.sqrt(np.abs(d)), real)
+    out = _validate.result("lam and eta", np.where(disc < 0, np.sqrt(np.abs(d)), real))
     return out if out.ndim else float(out)
 
 
