@@ -53,7 +53,7 @@ __all__ = ["CLASSES", "FALLBACKS", "GAP_TOL", "PEPSolverError", "pep_worst_case"
 #: solution: ``(solver, options)`` pairs passed to CVXPY.
 FALLBACKS: tuple = (("CLARABEL", {"max_iter": 2000}), ("SCS", {"max_iters": 200_000}))
 #: A solve reported "optimal_inaccurate" is accepted when PEPit's dual certificate (the value
-#: returned) and the primal value agree to this relative gap.
+#: returned) and the primal value agree to this gap, relative to max(|primal|, 1).
 GAP_TOL = 1e-6
 
 
@@ -150,7 +150,7 @@ def _solve(method, mu, L, eta, beta, steps, function_class, solver, options):
         return None, f"status {status!r}, value {value:.6g}"
     gap = abs(value - float(primal))           # PEPit's dual certificate against the primal
     if status == "optimal" or (status == "optimal_inaccurate"
-                               and gap <= GAP_TOL * max(abs(float(primal)), 1e-6)):
+                               and gap <= GAP_TOL * max(abs(float(primal)), 1.0)):
         return math.sqrt(max(value, 0.0)), None
     return None, f"status {status!r}, primal {float(primal):.6g}, dual {value:.6g}"
 

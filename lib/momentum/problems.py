@@ -147,9 +147,15 @@ class QuadraticBatch:
     """
 
     def __init__(self, quadratics):
+        if isinstance(quadratics, (str, bytes)) or not hasattr(quadratics, "__iter__"):
+            raise ValueError(f"quadratics must be a sequence of Quadratic, got "
+                             f"{quadratics!r:.80}")
         quadratics = list(quadratics)
         if not quadratics:
             raise ValueError("quadratics must not be empty")
+        if not all(isinstance(q, Quadratic) for q in quadratics):
+            raise ValueError("quadratics must be a sequence of Quadratic, got "
+                             f"{[type(q).__name__ for q in quadratics][:5]}")
         dims = {q.dim for q in quadratics}
         if len(dims) != 1:
             raise ValueError(f"quadratics must share one dimension, got dimensions {sorted(dims)}")

@@ -130,6 +130,7 @@ class DivergenceGuard:
     def __init__(self, grad, factor: float = DIVERGENCE_FACTOR):
         if not callable(grad):
             raise ValueError(f"grad must be callable, got {type(grad).__name__}")
+        factor = _validate.scalar("factor", factor)
         _validate.positive("factor", factor)
         self.grad, self.factor = grad, float(factor)
         self.first = None
@@ -278,6 +279,8 @@ class Trajectory:
         return len(self.grad_norms) - 1
 
     def _series(self, of: str, f_star: float, x_star) -> np.ndarray:
+        if not isinstance(of, str):
+            raise ValueError(f"of must be the name of a series, got {of!r:.80}")
         if of in ("loss", "residual"):
             if self.losses is None:
                 raise ValueError(f"of={of!r} needs a run with loss=...; pass loss to the "
@@ -317,6 +320,7 @@ class Trajectory:
         r"""First k with :math:`e_k \le \varepsilon\, e_0` (or :math:`e_k \le \varepsilon` if
         ``relative=False``); ``math.inf`` if the run never gets there. ``of`` as in
         :meth:`rate`, default the loss gap :math:`f(x_k) - f^\star`."""
+        eps = _validate.scalar("eps", eps)
         _validate.positive("eps", eps)
         e = self._series(of, f_star, x_star)
         if e.shape[0] == 0:
