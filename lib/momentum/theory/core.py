@@ -361,7 +361,8 @@ def nag_alpha(lambda_0, s):
     step size."""
     _validate.positive("lambda_0", lambda_0)
     _validate.positive("s", s)
-    out = np.sqrt(2.0 * _validate.array("lambda_0", lambda_0) * _validate.array("s", s)) / 4.0
+    with np.errstate(over="ignore"):
+        out = np.sqrt(2.0 * _validate.array("lambda_0", lambda_0) * _validate.array("s", s)) / 4.0
     _validate.result("lambda_0 and s", out)
     return out if out.ndim else float(out)
 
