@@ -906,3 +906,36 @@ def test_symmetric_psd_accepts_exactly_the_psd_matrices(lam, seed):
             _validate.symmetric_psd("H", H)
     elif min(lam) >= 0:
         np.testing.assert_array_equal(_validate.symmetric_psd("H", H), H)
+
+
+def test_fuzz_findings_of_issue_25_are_refused_by_name():
+    """Inputs the fuzz (tests/fuzz_inputs.py) found answered by NumPy's, torch's or PEPit's own
+    errors, a MemoryError, or silently."""
+    w = [torch.zeros(2, requires_grad=True)]
+    cases = [
+        ("lr", lambda: adaptive.make_optimizer("adam", w, lr=np.array([0.1, 0.2]))),
+        ("method", lambda: networks.ntk_gram(TWO_LAYER, XU, method=np.array(["closed"] * 2))),
+        ("horizon", lambda: ode.iterate_gap(np.eye(2), [1.0, 1.0], s=1e-4, mu=0.1,
+                                            method="nesterov", horizon=1e308)),
+        ("s", lambda: ode.shi_initial_velocity(np.ones(2), s=np.array([0.1, 0.2]), mu=0.1)),
+        ("values", lambda: plotting.slider(_draw, 5)),
+        ("kappa", lambda: plotting.kappa_race(plt.gca(), 1e12)),
+        ("kappa", lambda: plotting.kappa_race(plt.gca(), 1e308)),
+        ("eta", lambda: pep.pep_worst_case("gd", 0.1, 1.0, np.array([1.0, 0.5]), steps=2)),
+        ("quadratics", lambda: problems.QuadraticBatch(3)),
+        ("quadratics", lambda: problems.QuadraticBatch(["a", "b"])),
+        ("factor", lambda: records.DivergenceGuard(lambda x: x, factor=np.array([1.0, 2.0]))),
+        ("of", lambda: RUN.rate(of=[])),
+        ("eps", lambda: RUN.iterations_to(np.array([0.1, 0.2]))),
+        ("beta", lambda: partition.check_theorem7(ADD.constants, np.array([0.1, 0.2]))),
+        ("method", lambda: theory.tuning(np.array(["gd", "gd"]), 0.1, 1.0)),
+        ("eta", lambda: optimizers.torch_optimizer("nesterov", w, eta=np.array([0.1, 0.2]))),
+        ("lam", lambda: ode.modal_solution(1e308, [0.0, 1.0], s=0.5, mu=0.1, method="nesterov")),
+        ("eta", lambda: theory.spectral_radius("nesterov", 1.0, 1e308, 0.5)),
+    ]
+    try:
+        for param, call in cases:
+            with pytest.raises(ValueError, match=param):
+                call()
+    finally:
+        plt.close("all")

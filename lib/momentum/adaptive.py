@@ -41,6 +41,7 @@ def make_optimizer(name: str, params, *, lr: float, beta: float = 0.0) -> torch.
     momentum of heavy ball and Nesterov and is ignored by Adam and RMSProp."""
     if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"name must be one of {OPTIMIZERS}, got {name!r}")
+    lr, beta = _validate.scalar("lr", lr), _validate.scalar("beta", beta)
     _validate.positive("lr", lr)
     _validate.momentum("beta", beta)
     if name == "gd" and beta != 0:

@@ -233,6 +233,7 @@ def shi_initial_velocity(grad0, *, s: float, mu: float):
     discrete methods, whose first step is :math:`x_1 = x_0 - 2s\nabla\ell(x_0)/(1+\sqrt{\mu s})`.
     For the iterates of this book (:math:`x_{-1} = x_0`, so :math:`x_1 = x_0 - s\nabla\ell(x_0)`)
     use :func:`iterate_initial_velocity`."""
+    s, mu = _validate.scalar("s", s), _validate.scalar("mu", mu)
     _validate.positive("s", s)
     _validate.positive("mu", mu)
     _validate.finite("grad0", grad0)
@@ -253,6 +254,7 @@ def iterate_initial_velocity(grad0, *, s: float):
     :math:`\dot X(0) = 0` (Liu et al.'s Lemmas 4 and 6) or :func:`shi_initial_velocity` (made
     for a different first step) the gap between iterates and ODE shrinks only like
     :math:`\sqrt s` (``tests/test_ode.py`` measures both)."""
+    s = _validate.scalar("s", s)
     _validate.positive("s", s)
     _validate.finite("grad0", grad0)
     return -0.5 * math.sqrt(s) * grad0
@@ -334,13 +336,17 @@ def iterate_gap(H, delta0, *, s: float, mu: float, method: str, horizon: float,
 
     H = _matrix(H)
     d0 = _vector("delta0", delta0, H.shape[0])
+    horizon = _validate.scalar("horizon", horizon)
     _validate.positive("horizon", horizon)
-    if v0 not in ("matched", "zero"):
+    if not isinstance(v0, str) or v0 not in ("matched", "zero"):
         raise ValueError(f"v0 must be 'matched' or 'zero', got {v0!r}")
     coefficients(method, s=s, mu=mu)                     # validates method, s, mu
     if not np.any(d0):
         raise ValueError("delta0 must not be zero (the gap is relative to its norm)")
-    steps = max(int(round(horizon / math.sqrt(s))), 1)
+    steps = horizon / math.sqrt(s)
+    if not steps < 1e9:
+        raise ValueError(f"horizon too large for s: {steps:.3g} steps of sqrt(s) to reach it")
+    steps = max(int(round(steps)), 1)
     run = optimizers.run(method, lambda r: H @ r, d0, eta=s,
                          beta=theory.high_resolution_beta(mu, s), steps=steps)
     t = np.arange(steps + 1) * math.sqrt(s)

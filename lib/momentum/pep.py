@@ -92,6 +92,8 @@ def pep_worst_case(method: str, mu: float, L: float, eta: float, beta: float = 0
     tried first, then :data:`FALLBACKS` (module docstring); the solvers print nothing."""
     if not isinstance(method, str) or method not in ("gd", "heavy_ball", "nesterov"):
         raise ValueError(f"method must be 'gd', 'heavy_ball' or 'nesterov', got {method!r}")
+    mu, L = _validate.scalar("mu", mu), _validate.scalar("L", L)
+    eta, beta = _validate.scalar("eta", eta), _validate.scalar("beta", beta)
     _validate.mu_L(mu, L)
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
@@ -145,6 +147,8 @@ def _solve(method, mu, L, eta, beta, steps, function_class, solver, options):
     prob = getattr(problem.wrapper, "prob", None)
     status = getattr(prob, "status", "optimal")
     primal = getattr(prob, "value", value)
+    if value is None or primal is None:
+        return None, f"status {status!r}, no value"
     value = float(value)
     if not (math.isfinite(value) and primal is not None and math.isfinite(float(primal))):
         return None, f"status {status!r}, value {value:.6g}"

@@ -122,6 +122,8 @@ def ntk_gram(model: TwoLayerReLU, X, *, method: str = "closed") -> torch.Tensor:
     ``torch.func.jacrev`` and forms :math:`J J^\top` (one network; it differs from the closed
     form only where some :math:`w_r^\top x_i = 0` exactly, a null event).
     """
+    if not isinstance(method, str) or method not in ("closed", "autograd"):
+        raise ValueError(f"method must be 'closed' or 'autograd', got {method!r:.80}")
     X = _inputs(X).to(model.W)
     if method == "closed":
         S = model.activation_pattern(X)                              # (..., m, n)
