@@ -187,6 +187,9 @@ CASES += [
         lambda x: x, np.ones(2), eta=0.1, beta=v, steps=2)),
     ("book_iterates-opt", "opt", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: optimizers.book_iterates(v)),
+    ("liu_step-method", "method", st.text(max_size=8).filter(
+        lambda s: s not in optimizers.METHODS),
+     lambda v: optimizers.liu_step(v, 1.0, None, 2.0, None, eta=0.1, beta=0.5)),
     ("Trajectory.iterations_to-eps", "eps", NOT_POSITIVE, lambda v: RUN.iterations_to(v)),
     # theory
     ("rate_gd-kappa", "kappa", NOT_KAPPA, lambda v: theory.rate_gd(v)),
