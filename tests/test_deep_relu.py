@@ -499,3 +499,19 @@ def test_only_the_feature_series_asked_for_are_computed_and_they_equal_the_full_
     with pytest.raises(ValueError, match="track_features"):
         networks.train_deep_relu(net, X, Y, method="gd", eta=0.05, steps=1,
                                  track_features=("alpha",))
+
+
+def test_drift_of_huge_finite_features_is_the_spectral_norm():
+    """A run whose features have grown huge but are still finite (the step before the
+    divergence rule fires): the drift ||F - F0||_2 is computed without the Gram matrix
+    overflowing (eigvalsh of an inf matrix raised LinAlgError and stopped Chapter 3)."""
+    from momentum.networks.deep_relu import _spectrum
+
+    g = torch.Generator().manual_seed(0)
+    F0 = torch.randn(3, 6, 20, generator=g, dtype=torch.float64)
+    F = F0.clone()
+    F[1] = 1e200 * torch.randn(6, 20, generator=g, dtype=torch.float64)
+    _, drift, _ = _spectrum(F, F0, ("drift",), vectors=False)
+    expected = torch.linalg.matrix_norm(F - F0, ord=2)
+    assert torch.isfinite(drift).all()
+    np.testing.assert_allclose(drift.numpy(), expected.numpy(), rtol=1e-12)

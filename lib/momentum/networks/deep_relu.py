@@ -330,9 +330,15 @@ def _spectrum(F, F0, track: tuple, *, vectors: bool):
         if "alphas" in track:
             alpha = (torch.linalg.svdvals(R) if R is not None else S)[..., -1]
     if "drift" in track:
+        # ||D||_2 = s * sqrt(lambda_max((D/s)(D/s)^T)) with s = max |D_ij|: the scaling keeps the
+        # Gram matrix finite for a run whose features have grown huge (but not yet non-finite),
+        # on which eigvalsh of the unscaled Gram matrix (overflowed to inf) fails
         D = F - F0
+        s = D.abs().amax(dim=(-2, -1), keepdim=True)
+        s = torch.where(s > 0, s, torch.ones_like(s))
+        D = D / s
         G = D @ D.transpose(-1, -2) if D.shape[-2] <= D.shape[-1] else D.transpose(-1, -2) @ D
-        drift = torch.linalg.eigvalsh(G)[..., -1].clamp_min(0).sqrt()
+        drift = torch.linalg.eigvalsh(G)[..., -1].clamp_min(0).sqrt() * s[..., 0, 0]
     return alpha, drift, Vh
 
 
