@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from momentum import check, optimizers, problems
+from momentum.check import deep_linear, mass, steps
 
 # --------------------------------------------------------------------------------------------
 # The references are the library's methods, step by step
@@ -27,18 +28,18 @@ def test_reference_steps_reproduce_full_library_runs():
     eta, beta = 0.8, 0.7
     # heavy ball: x_{-1} = x_0, so the first step is a gradient step
     hb = optimizers.heavy_ball(q.grad, x0, eta=eta, beta=beta, steps=40).x
-    mine = _run_steps(lambda x, xp: check.reference_heavy_ball_step(x, xp, q.grad(x), eta, beta),
+    mine = _run_steps(lambda x, xp: steps.reference_heavy_ball_step(x, xp, q.grad(x), eta, beta),
                       hb[0], hb[1], 39)
     np.testing.assert_allclose(mine, hb, rtol=1e-10, atol=1e-12)
     # Nesterov: y_0 = x_0, so the first step too is a gradient step
     nag = optimizers.nesterov(q.grad, x0, eta=eta, beta=beta, steps=40).x
-    mine = _run_steps(lambda x, xp: check.reference_nesterov_step(x, xp, q.grad, eta, beta),
+    mine = _run_steps(lambda x, xp: steps.reference_nesterov_step(x, xp, q.grad, eta, beta),
                       nag[0], nag[1], 39)
     np.testing.assert_allclose(mine, nag, rtol=1e-10, atol=1e-12)
     gd = optimizers.gd(q.grad, x0, eta=eta, steps=40).x
     mine = [x0]
     for _ in range(40):
-        mine.append(check.reference_gd_step(mine[-1], q.grad(mine[-1]), eta))
+        mine.append(steps.reference_gd_step(mine[-1], q.grad(mine[-1]), eta))
     np.testing.assert_allclose(np.array(mine), gd, rtol=1e-10, atol=1e-12)
 
 
@@ -54,7 +55,7 @@ def test_heavy_ball_reference_is_pytorchs_sgd_over_a_run():
         p.grad = torch.as_tensor(q.grad(p.detach().numpy()))
         opt.step()
         xs.append(p.detach().numpy().copy())
-    mine = _run_steps(lambda x, xp: check.reference_heavy_ball_step(x, xp, q.grad(x), 0.5, 0.6),
+    mine = _run_steps(lambda x, xp: steps.reference_heavy_ball_step(x, xp, q.grad(x), 0.5, 0.6),
                       xs[0], xs[1], 24)
     np.testing.assert_allclose(mine, np.array(xs), rtol=1e-10, atol=1e-12)
 
@@ -246,10 +247,10 @@ def test_a_complex_offset_or_a_non_array_return_fails_clearly():
 
 
 def test_a_function_that_replaces_the_reference_or_the_comparison_cannot_pass():
-    saved = (check.reference_gd_step, check._close, np.allclose)
+    saved = (steps.reference_gd_step, check._close, np.allclose)
 
     def cheat(x, g, eta):
-        check.reference_gd_step = lambda x, g, eta: np.zeros_like(x)
+        steps.reference_gd_step = lambda x, g, eta: np.zeros_like(x)
         check._close = lambda a, b, *args: True
         np.allclose = lambda *a, **k: True
         return np.zeros_like(x)
@@ -257,7 +258,7 @@ def test_a_function_that_replaces_the_reference_or_the_comparison_cannot_pass():
     try:
         r = check.gd_step(cheat, verbose=False)
     finally:
-        check.reference_gd_step, check._close, np.allclose = saved
+        steps.reference_gd_step, check._close, np.allclose = saved
     assert not r.passed and r.case == 1
 
 
@@ -379,12 +380,12 @@ def test_chapter_5_and_6_cases_cover_the_whole_valid_range():
 
 
 def test_chapter_5_and_6_checkers_cannot_be_fooled_by_patching():
-    saved = (check.reference_deep_linear_gradients, check.reference_mass_step, check._close,
+    saved = (deep_linear.reference_deep_linear_gradients, mass.reference_mass_step, check._close,
              check._judge, check._ALL, check._ABS, np.allclose)
 
     def patch():
-        check.reference_deep_linear_gradients = lambda w, X, Y, a: [np.zeros_like(W) for W in w]
-        check.reference_mass_step = lambda w, u, g, *a: (np.zeros_like(w), np.zeros_like(u))
+        deep_linear.reference_deep_linear_gradients = lambda w, X, Y, a: [np.zeros_like(W) for W in w]
+        mass.reference_mass_step = lambda w, u, g, *a: (np.zeros_like(w), np.zeros_like(u))
         check._close = lambda a, b, *args, **kw: True
         check._judge = lambda *a, **k: None
         check._ALL = lambda *a, **k: True
@@ -405,7 +406,7 @@ def test_chapter_5_and_6_checkers_cannot_be_fooled_by_patching():
         try:
             results.append(checker(cheat, verbose=False))
         finally:
-            (check.reference_deep_linear_gradients, check.reference_mass_step, check._close,
+            (deep_linear.reference_deep_linear_gradients, mass.reference_mass_step, check._close,
              check._judge, check._ALL, check._ABS, np.allclose) = saved
     r5, r6 = results
     assert not r5.passed and r5.case == 1
