@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 CHAPTERS = $(sort $(wildcard chapters/*.ipynb))
 export TQDM_DISABLE = 1
 
-.PHONY: help venv book test unit notebooks lint execute bench clean student browser colab-cells pdf student-pdf
+.PHONY: help venv book test unit notebooks lint execute bench clean student browser colab-cells pdf student-pdf assignments
 
 help:
 	@echo "make book      set up .venv and build the HTML book into _build/html"
@@ -17,6 +17,7 @@ help:
 	@echo "make pdf       the whole book as one PDF, _build/pdf/book.pdf (printed by headless Chromium; after make book)"
 	@echo "make student-pdf  the student edition as one PDF, student/_build/pdf/book.pdf (after make student)"
 	@echo "make student   the student edition: student/chapters/*.ipynb and student/_build/html, no solutions"
+	@echo "make assignments SEED=n  otter-grader assignments from every chapter's exercises into assignments/chNN/ (student/, autograder/); SEED draws the constants"
 	@echo "make browser   load every page of _build/html in Debian's headless Chromium, check links, math, widths; screenshots/ (after make book)"
 	@echo "make colab-cells  rewrite each chapter's Colab install cell from repository.url in _config.yml"
 
@@ -33,7 +34,7 @@ book: venv
 test: lint unit-all notebooks
 
 lint: venv
-	$(VENV)/bin/ruff check lib tests benchmarks .ci
+	$(VENV)/bin/ruff check lib tests benchmarks .ci assignments_src
 
 unit: venv
 	$(PY) -m pytest tests -m "not slow"
@@ -71,6 +72,12 @@ bench: venv
 student: venv
 	$(PY) .ci/student_edition.py build
 
+# SEED: the instructor's seed, which draws the graded questions' constants and hidden cases
+# (keep it private: the book's solutions are public). otter-grader is in requirements.txt.
+SEED ?= 0
+assignments: venv
+	$(PY) .ci/assignments.py build --seed $(SEED)
+
 # BROWSER_FLAGS: e.g. --lenient raw-tex,wide-math (see .ci/browser_check.py); empty = all strict
 BROWSER_FLAGS ?=
 # The HTML book's download menu links book.pdf: the browser check needs it there.
@@ -92,4 +99,4 @@ colab-cells: venv
 	$(PY) .ci/student_edition.py sync-install-cells
 
 clean:
-	rm -rf _build student screenshots
+	rm -rf _build student screenshots assignments

@@ -60,7 +60,7 @@ between which Nesterov's mode is underdamped (assume $\\mu s < 1$).""",
              public=["_b = underdamped_bounds(0.01, 1.0)",
                      "assert len(_b) == 3 and _b[1] < _b[2], 'return three numbers, the two "
                      "roots in increasing order'",
-                     "assert abs(_b[1] * _b[2] - 4 * 0.01) < 1e-9, 'the product of Nesterov's "
+                     "assert abs(_b[1] * _b[2] - 4 * 0.01) < 1e-9, 'the product of the Nesterov "
                      "roots should be 4 mu / s'"],
              hidden=["_r = grading_ch04.q1(underdamped_bounds)", "assert _r.passed, _r.message"]),
         dict(label="ex-ch4-beta", name="q2", kind="code", points=(1, 2, 1),

@@ -44,7 +44,8 @@ def function(fn: Callable, reference: Callable, cases: Sequence[dict], *, name: 
         parts = _parts(reference(**_private(inputs)))
         labels = [f"part {k + 1} of the answer" for k in range(len(parts))] \
             if len(parts) > 1 else ["the answer"]
-        shown = "\n".join(f"  {a} = {_fmt(v)}" for a, v in inputs.items())
+        shown = "\n".join(f"  {a} = {v!r}" if isinstance(v, (str, bool, int)) else
+                          f"  {a} = {_fmt(v)}" for a, v in inputs.items())
         return parts, labels, None, shown
 
     def wrap(*args):
