@@ -256,7 +256,9 @@ tests:
             cells.append(_raw(f"# BEGIN QUESTION\nname: {q['name']}"))
             cells.append(nbformat.v4.new_markdown_cell(prompt))
             answer = (q["given"] + "\n\n" if q.get("given") else "") + q["answer"]
+            cells.append(_raw("# BEGIN SOLUTION"))
             cells.append(nbformat.v4.new_code_cell(answer))
+            cells.append(_raw("# END SOLUTION"))
             cells.append(_raw("# BEGIN TESTS"))
             points = list(q["points"])
             cells.append(_test_cell(q["public"], points[0], False))
