@@ -258,8 +258,8 @@ def strip_solutions(nb):
         found = _UNKNOWN.search(cell.source) or re.search(r"solution", tags, re.I)
         if found:
             raise ValueError(f"{_form(found[0], cell)} ({found[0].strip()!r}, in the cell "
-                             f"starting {cell.source.strip()[:60]!r}) is a solution form the "
-                             "student edition cannot strip safely; refusing to build it. Write "
+                             f"starting {cell.source.strip()[:60]!r}) is a solution form "
+                             "this script does not understand; refusing to build it. Write "
                              "solutions as {solution} or {solution-start} ... {solution-end} "
                              "(see the README, 'Teaching with the book').")
         if "nbgrader" in cell.metadata:
@@ -724,8 +724,8 @@ def _otter_solutions(master) -> tuple[str, str, str]:
         if cell.cell_type == "raw":
             gated = {"# BEGIN SOLUTION": True, "# END SOLUTION": False}.get(src.strip(), gated)
             continue
-        if gated:
-            (prose if cell.cell_type == "markdown" else code).append(src)
+        if gated and cell.cell_type == "markdown":
+            prose.append(src)
             continue
         if cell.cell_type == "code" and "hidden: true" in src:
             code.append(src)

@@ -56,7 +56,7 @@ def test_every_chapter_has_a_master_notebook_with_graded_questions(masters):
         qs = _questions(nb)
         assert len(qs) >= 2, f"chapter {n}: {len(qs)} questions"
         exs = assignments.exercises(n)
-        for name, cfg, cells in qs:
+        for _name, cfg, cells in qs:
             prompt = cells[0].source
             m = re.match(r"## Exercise (\d+)\.(\d+): (.+)", prompt)
             assert m and int(m[1]) == n, prompt[:80]
