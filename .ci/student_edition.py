@@ -105,8 +105,9 @@ _RST_SOLUTION = re.compile(r"^(?P<indent>\s*)\.\.\s+(?P<name>solution(?:-start|-
 _UNKNOWN = re.compile(r"\{\s*solution[\w-]*\s*\}|^\s*\.\.\s+solution[\w-]*\s*::|"
                       r"class\s*=\s*[\"'][^\"']*\bsolution\b|^\s*:class:.*\bsolution\b|"
                       r"<summary[^>]*>\s*(?:<[^>]+>\s*)*solution|"
-                      r"^\s*#+\s*(?:BEGIN|END) (?:SOLUTION|HIDDEN TESTS)\b|#\s*SOLUTION\s*$",
-                      re.I | re.M)
+                      r"^\s*#+\s*(?:BEGIN|END) (?:SOLUTION|HIDDEN TESTS)\b", re.I | re.M)
+# In code cells also otter's one-line marker (a markdown heading "# Solution" is prose).
+_CODE_MARKER = re.compile(r"#\s*SOLUTION\s*$", re.I | re.M)
 # What each form found by _UNKNOWN is, for the refusal's message.
 _FORMS = [(re.compile(r"<summary", re.I), "a <details><summary>Solution block"),
           (re.compile(r":class:", re.I), "an admonition with :class: solution"),
@@ -255,7 +256,8 @@ def strip_solutions(nb):
     out.cells = cells
     for cell in cells:
         tags = " ".join(cell.metadata.get("tags", []))
-        found = _UNKNOWN.search(cell.source) or re.search(r"solution", tags, re.I)
+        found = (_UNKNOWN.search(cell.source) or re.search(r"solution", tags, re.I)
+                 or (cell.cell_type == "code" and _CODE_MARKER.search(cell.source)))
         if found:
             raise ValueError(f"{_form(found[0], cell)} ({found[0].strip()!r}, in the cell "
                              f"starting {cell.source.strip()[:60]!r}) is a solution form "
@@ -317,24 +319,33 @@ def _check_structure(nb, student) -> None:
                              "(a {ref}, {numref} or link to it); the student edition removes "
                              "the solution, so the reference would dangle. Refer to the "
                              "exercise's label instead.")
-    for cell in student.cells:
+    emptied = _empty_directives(student) - _empty_directives(nb)
+    if emptied:
+        line = sorted(emptied)[0]
+        raise ValueError(f"a directive ({line!r}) held only a solution: without it the "
+                         "directive is empty and the student edition would not build. Put the "
+                         "solution after the directive, or give the directive other content.")
+
+
+def _empty_directives(nb) -> set[str]:
+    """The opening lines of the directives of ``nb``'s markdown cells that have no content
+    (options aside)."""
+    out = set()
+    for cell in nb.cells:
         if cell.cell_type != "markdown":
             continue
         lines = cell.source.split("\n")
         for i, line in enumerate(lines):
             m = re.match(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>[\w:-]+)\}", line)
-            if not m:
+            if not m or m["name"].lower().startswith("solution"):
                 continue
             try:
                 end = _fence_end(lines, i, m["fence"])
             except ValueError:
                 continue
-            body = [ln for ln in lines[i + 1:end] if ln.strip() and not re.match(r"^\s*:\w", ln)]
-            if not body and m["name"].lower() not in ("solution-end",):
-                raise ValueError(f"a {{{m['name']}}} directive ({line.strip()!r}) held only a "
-                                 "solution: without it the directive is empty and the student "
-                                 "edition would not build. Put the solution after the "
-                                 "directive, or give the directive other content.")
+            if not [ln for ln in lines[i + 1:end] if ln.strip() and not re.match(r"^\s*:\w", ln)]:
+                out.add(line.strip())
+    return out
 
 
 _SUBSTITUTION = re.compile(r"\{\{\s*([\w-]+)\s*\}\}")
@@ -484,6 +495,14 @@ def _stem(word: str) -> str:
 
 def notebook_text(nb) -> str:
     return "\n".join(c.source for c in nb.cells)
+
+
+def shown_text(nb) -> str:
+    """What an author wrote for the page in the cells of ``nb``: their sources and the MyST-NB
+    figure and image options (captions, alt text) of their metadata; never outputs, other
+    metadata or attachments."""
+    return "\n".join([notebook_text(nb)] + [
+        "\n".join(_strings(c.metadata.get("mystnb", {}))) for c in nb.cells])
 
 
 # --------------------------------------------------------------------------------------------
@@ -683,7 +702,7 @@ def leaks_in_edition(root: Path, out: Path) -> list[str]:
         # the text a student may see: the sources of the cells outside the solutions, read
         # from the instructor notebook (never outputs, metadata or attachments, which
         # stripping may have missed)
-        kept.append(notebook_text(strip_solutions(instructor)[0]))
+        kept.append(shown_text(strip_solutions(instructor)[0]))
     # a snippet only one chapter's solutions hold may be another chapter's kept text
     kept_all = "\n".join(kept)
     w = _words(kept_all)
