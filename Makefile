@@ -85,6 +85,7 @@ student: venv
 SEED ?= 0
 assignments: venv
 	$(PY) .ci/assignments.py build --seed $(SEED)
+	$(PY) .ci/student_edition.py check-assignments assignments
 
 # BROWSER_FLAGS: e.g. --lenient raw-tex,wide-math (see .ci/browser_check.py); empty = all strict
 BROWSER_FLAGS ?=
