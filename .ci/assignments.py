@@ -35,6 +35,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -337,14 +338,18 @@ def main(argv=None) -> int:
     b.add_argument("--out", type=Path, default=ROOT / "assignments")
     b.add_argument("--chapter", type=int, nargs="*", default=None)
     b.add_argument("--no-assign", action="store_true", help="write the master notebooks only")
+    b.add_argument("--jobs", type=int, default=2, help="otter assign processes at a time")
     args = ap.parse_args(argv)
     numbers = args.chapter or sorted(int(p.name[:2]) for p in (ROOT / "chapters").glob("*.ipynb"))
-    for n in numbers:
-        path = write_master(n, args.seed, args.out)
-        if args.no_assign:
-            print(f"{path.relative_to(args.out.parent)}: master notebook written")
-            continue
-        zip_path = otter_assign(path, args.out / path.parent.parent.name)
+    paths = [write_master(n, args.seed, args.out) for n in numbers]
+    if args.no_assign:
+        for path in paths:
+            print(f"{path}: master notebook written")
+        return 0
+    # otter assign runs in its own process per chapter: two at a time
+    with ThreadPoolExecutor(max(1, min(args.jobs, len(paths)))) as pool:
+        zips = list(pool.map(lambda p: otter_assign(p, p.parent.parent), paths))
+    for n, zip_path in zip(numbers, zips, strict=True):
         print(f"chapter {n}: {zip_path.parent.parent / 'student'} and {zip_path}")
     return 0
 
