@@ -182,19 +182,19 @@ def test_slow_otter_assign_and_otter_run_grade_every_chapter(tmp_path):
         jobs.append(("key", n, zip_path, d / "autograder" / f"ch{n:02d}.ipynb"))
         jobs.append(("blank", n, zip_path, d / "student" / f"ch{n:02d}.ipynb"))
     # Chapter 1 with the typical wrong answers
-    student = nbformat.read(out / "ch01" / "student" / "ch01.ipynb", as_version=4)
     key = nbformat.read(out / "ch01" / "autograder" / "ch01.ipynb", as_version=4)
     src = _source(1).questions(__import__("numpy").random.default_rng(
         assignments.seeds(99, 1)[0]))
     wrong = {q["name"]: q for q in src if q["kind"] == "code"}
-    for s_cell, k_cell in zip(student.cells, key.cells, strict=True):
-        s_cell.source = k_cell.source            # the reference answers everywhere ...
-    for cell in student.cells:                   # ... except heavy ball and Nesterov
+    replaced = 0
+    for cell in key.cells:        # the reference answers, except heavy ball and Nesterov
         for qn in ("q2", "q3"):
             if cell.cell_type == "code" and cell.source.startswith(
                     wrong[qn]["answer"].split("(")[0]):
                 cell.source = wrong[qn]["wrong"]
-    nbformat.write(student, tmp_path / "ch01.ipynb")
+                replaced += 1
+    assert replaced == 2
+    nbformat.write(key, tmp_path / "ch01.ipynb")
     jobs.append(("wrong", 1, out / "ch01" / "autograder" / "ch01-autograder.zip",
                  tmp_path / "ch01.ipynb"))
     with ThreadPoolExecutor(2) as pool:
