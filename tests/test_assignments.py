@@ -210,3 +210,18 @@ def test_slow_otter_assign_and_otter_run_grade_every_chapter(tmp_path):
             assert 0 < score < total, (score, total)
             assert "hint: the gradient term has the wrong sign" in output
             assert "hint: the gradient is evaluated at x" in output
+
+
+@pytest.mark.parametrize("answer, hint", [
+    ("def heavy_ball_step(x, x_prev, g, eta, beta):\n"
+     "    return x - eta * g + beta * (x_prev - x)", "uses the wrong difference"),
+    ("def heavy_ball_step(x, x_prev, g, eta, beta):\n"
+     "    x -= eta * g - beta * (x - x_prev)\n    return x", "in place"),
+    ("def heavy_ball_step(x, x_prev, g, eta, beta):\n"
+     "    x - eta * g + beta * (x - x_prev)", "forget `return`"),
+])
+def test_more_typical_wrong_answers_get_partial_marks_and_the_hint(masters, answer, hint):
+    _, paths = masters
+    got, total, msgs = _grade(paths[1], lambda q, a: answer if q == "q2" else a)
+    assert 0 < got < total
+    assert any(hint in m for m in msgs), msgs
