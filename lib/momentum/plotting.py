@@ -58,11 +58,34 @@ STYLE = {
 }
 
 
+#: Stored pixels per displayed pixel of every figure (crisp on high-resolution screens; the
+#: browser check fails a figure below it).
+PIXEL_RATIO = 2
+
+
 def use_style() -> None:
-    """Apply the book's Matplotlib style (call once at the top of a chapter)."""
+    """Apply the book's Matplotlib style (call once at the top of a chapter).
+
+    In a notebook it also makes the inline backend store every figure at :data:`PIXEL_RATIO`
+    times its displayed size (``"retina"`` PNGs, whose output metadata keeps the displayed
+    width, which the book's HTML uses)."""
     import matplotlib as mpl  # lazily: importing momentum imports no Matplotlib
 
     mpl.rcParams.update(STYLE)
+    _retina_inline()
+
+
+def _retina_inline() -> bool:
+    """Inline figures as 2x PNGs when running under IPython; True when it took."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return False
+    if get_ipython() is None:
+        return False
+    set_matplotlib_formats("retina")
+    return True
 
 
 def bands(ax, values, *, k=None, color=None, label=None, linestyle="-", alpha=0.25):
@@ -138,6 +161,8 @@ def slider(draw: Callable, values: Sequence, *, figsize=(6.4, 3.8), interval: in
     from IPython.display import HTML
     from matplotlib.animation import FuncAnimation
 
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"values must be a sequence of frame values, got {values!r:.80}")
     values = list(values)
     if not 1 <= len(values) <= MAX_FRAMES:
         raise ValueError(f"values must have between 1 and {MAX_FRAMES} entries, got {len(values)}")
@@ -150,7 +175,11 @@ def slider(draw: Callable, values: Sequence, *, figsize=(6.4, 3.8), interval: in
         draw(fig, values[i])
 
     anim = FuncAnimation(fig, frame, frames=len(values), interval=interval)
-    html = anim.to_jshtml(default_mode="once")
+    # frames stored at PIXEL_RATIO x the figure's dpi, shown at the figure's own size
+    with plt.rc_context({"savefig.dpi": fig.dpi * PIXEL_RATIO}):
+        html = anim.to_jshtml(default_mode="once")
+    width = round(figsize[0] * fig.dpi)
+    html = html.replace("<img id=", f'<img style="width: {width}px; max-width: 100%" id=', 1)
     plt.close(fig)
     return HTML(html)
 
@@ -163,9 +192,12 @@ def kappa_race(fig_or_ax, kappa: float, *, eps: float = 1e-2, k_max: int | None 
     _validate.kappa("kappa", kappa)
     ax = fig_or_ax.add_subplot() if hasattr(fig_or_ax, "add_subplot") else fig_or_ax
     rates = {"gd": theory.rate_gd(kappa), "nesterov": theory.rate_nesterov(kappa)}
+    if rates["nesterov"] >= 1:
+        raise ValueError(f"kappa too large: 1 - 1/sqrt(kappa) rounds to 1, got {kappa!r}")
     hits = {m: theory.iterations_for(r, eps) for m, r in rates.items()} if kappa > 1 else \
         {"gd": 0, "nesterov": 0}
     k_max = k_max or max(2 * hits["gd"], 10)
+    _validate.size("kappa", k_max + 1, what=f"a curve of {k_max + 1} iterations")
     k = np.arange(k_max + 1)
     formula = {"gd": r"$(1-1/\kappa)^k$", "nesterov": r"$(1-1/\sqrt{\kappa})^k$"}
     for m, r in rates.items():
