@@ -311,6 +311,8 @@ CASES += [
      lambda v: check.deep_linear_gradients(v)),
     ("check.mass_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: check.mass_step(v)),
+    ("check.function-reference", "reference", st.one_of(st.none(), st.integers(), st.text()),
+     lambda v: check.function(lambda a: a, v, [dict(a=1.0)])),
     ("check.gd_step-timeout", "timeout", NOT_POSITIVE,
      lambda v: check.gd_step(lambda x, g, eta: x - eta * g, timeout=v, verbose=False)),
     # networks: the two-layer ReLU network (Chapter 4) and the deep ReLU network (Chapter 3)
