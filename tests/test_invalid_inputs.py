@@ -591,6 +591,8 @@ CASES += [
     ("coefficients-mu-array", "mu", NOT_SCALAR,
      lambda v: ode.coefficients("nesterov", s=0.1, mu=v)),
     ("MeanFieldTwoLayer-m", "m", NOT_POSITIVE_INT, lambda v: mean_field.MeanFieldTwoLayer(v, 3)),
+    ("ntk_normalised_gram-model", "model", st.sampled_from([None, 1.0, "net"]),
+     lambda v: mean_field.ntk_normalised_gram(v, torch.ones(2, 3))),
     ("mean_field_step-eta-array", "eta", NOT_SCALAR, lambda v: mean_field.mean_field_step(v, 10)),
     # overflow to inf or NaN
     ("coefficients-s-overflow", "s", HUGE, lambda v: ode.coefficients("nesterov", s=v, mu=v)),
