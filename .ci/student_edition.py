@@ -56,26 +56,30 @@ def install_cell_source(url: str) -> str:
     """The first cell of every chapter (and of the Jupyter edition): a no-op when ``momentum``
     imports; otherwise (Colab, a bare kernel) pip installs the library from ``url``, and when
     that fails (the repository cannot be reached, no git) it stops with what to install and how
-    to set the repository's URL instead of pip's message alone. On Colab it then enables
-    Colab's custom widget manager, without which live ipywidgets do not show. The library's
-    dependencies are not pinned, so pip keeps the torch, NumPy and Matplotlib Colab has."""
+    to set the repository's URL instead of pip's message alone. It installs myst-nb too, whose
+    ``glue`` the chapters call. On Colab it then enables Colab's custom widget manager, without
+    which live ipywidgets do not show. The library's dependencies are not pinned, so pip keeps
+    the torch, NumPy and Matplotlib Colab has."""
     return (
         f"{INSTALL_FIRST_LINE}\n"
         "try:\n"
         "    import momentum\n"
         "except ImportError:\n"
         "    import subprocess, sys\n"
-        "    try:\n"
+        "    try:  # the library, and myst-nb for the chapters' glue()\n"
         '        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",\n'
-        f'                               "git+{url}"])\n'
+        f'                               "git+{url}",\n'
+        '                               "myst-nb"])\n'
         "    except (subprocess.CalledProcessError, OSError):\n"
         "        raise RuntimeError(\n"
         '            "The book\'s library `momentum` is not installed, and pip could not "\n'
-        f'            "install it from {url} (is the repository reachable, and git "\n'
-        '            "installed?). Install it yourself: `pip install git+<repository URL>`, "\n'
-        '            "or `pip install -e .` in a clone of the repository. A fork sets its "\n'
-        '            "own URL as repository.url in _config.yml, then runs `make colab-cells` "\n'
-        '            "and `make jupyter`.") from None\n'
+        '            "install it from\\n    "\n'
+        f'            "git+{url}\\n"\n'
+        '            "(is the repository reachable, and git installed?). Install it "\n'
+        '            "yourself: `pip install git+<repository URL> myst-nb`, or "\n'
+        '            "`pip install -e .` in a clone of the repository. A fork sets its "\n'
+        '            "own URL as repository.url in _config.yml, then runs "\n'
+        '            "`make colab-cells` and `make jupyter`.") from None\n'
         "try:  # on Colab, live ipywidgets need Colab's custom widget manager\n"
         "    from google.colab import output\n"
         "    output.enable_custom_widget_manager()\n"

@@ -122,8 +122,8 @@ def expand_macros(tex: str, macros: dict) -> str:
 # Math in markdown: display $$...$$, inline $...$ and \begin{env}...\end{env} blocks (amsmath).
 _MATH = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$(?!\$)(?:\\.|[^$\\])+?\$|"
                    r"\\begin\{(\w+\*?)\}.+?\\end\{\1\}", re.S)
-_CODE = re.compile(r"(?P<fence>^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\2[ \t]*$)|(?P<span>(`+).+?(?<!`)\4(?!`))",
-                   re.S | re.M)
+_CODE = re.compile(r"(?P<fence>^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\2[ \t]*$)|"
+                   r"(?P<span>(`+).+?(?<!`)\4(?!`))", re.S | re.M)
 
 
 def map_outside_code(text: str, fn) -> str:
