@@ -335,8 +335,11 @@ class JupyterEditionBuilder(Builder):
                 hidden = gated or "remove-cell" in tags or "hide-input" in tags
                 if hidden:
                     new.metadata["jupyter"] = {"source_hidden": True}
-                if gated:
-                    new.metadata["tags"] = ["solution"]
+                # the book's display tags mean nothing here; others (student-answer) stay
+                keep = [t for t in tags if not t.startswith(("remove-", "hide-"))]
+                keep += ["solution"] if gated else []
+                if keep:
+                    new.metadata["tags"] = keep
                 cells.append(new)
                 figure = cell.metadata.get("mystnb", {}).get("figure")
                 if figure:
