@@ -19,7 +19,8 @@ waits until every markdown cell is rendered and MathJax has typeset, then fails 
 - an image that does not load;
 - a notebook JupyterLab cannot open (no cells rendered);
 
-and saves a screenshot per notebook into ``--screenshots`` (default ``screenshots/jupyter``).
+and saves a screenshot per notebook into ``--screenshots`` (default ``screenshots/jupyter``):
+its top, and (``-box.png``) its first numbered box.
 """
 
 from __future__ import annotations
@@ -206,6 +207,15 @@ def check_notebooks(root: Path, notebooks: list[Path], chromium: str,
                         shots.mkdir(parents=True, exist_ok=True)
                         name = rel.replace("/", "__").removesuffix(".ipynb") + ".png"
                         page.screenshot(path=str(shots / name))
+                        # and the first numbered box, as the edition renders it
+                        box = page.locator(".jp-RenderedMarkdown blockquote").first
+                        if box.count():
+                            try:
+                                box.scroll_into_view_if_needed(timeout=10_000)
+                                page.screenshot(path=str(shots / name.replace(".png",
+                                                                              "-box.png")))
+                            except Exception:
+                                pass
                     results[rel] = problems
                     print(f"{rel}: {typeset.get(rel, 0)} formulas typeset by MathJax, "
                           f"{len(problems)} problem(s)", flush=True)

@@ -434,7 +434,8 @@ def _source(root: Path, name: str) -> Path:
 def write_edition(root: Path, toc_path: Path, out: Path) -> dict[str, int]:
     """Write the student sources into ``out``; return the solutions removed per file."""
     toc = yaml.safe_load(toc_path.read_text())
-    for sub in ("_build", "chapters"):
+    # (its Jupyter form, student/jupyter/, is rewritten by `make jupyter` from these sources)
+    for sub in ("_build", "chapters", "jupyter"):
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((root / "_config.yml").read_text())
