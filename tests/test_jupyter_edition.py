@@ -197,7 +197,7 @@ def test_slow_katex_check_fails_on_a_planted_bad_formula(tmp_path):
 
 @needs_chromium
 @pytest.mark.slow
-def test_slow_jupyterlab_check_fails_on_planted_myst_and_a_bad_formula(tmp_path):
+def test_slow_jupyterlab_check_fails_on_planted_myst_a_bad_formula_and_a_broken_image(tmp_path):
     import jupyterlab_check
 
     chapter = PAIRS[1][1]
@@ -205,7 +205,8 @@ def test_slow_jupyterlab_check_fails_on_planted_myst_and_a_bad_formula(tmp_path)
              "The rate is {glue:text}`rate_gd_0.01:.4f` per step.\n\n(sec-planted)=\n")
     math = _planted(tmp_path / "math", chapter, r"A planted formula: $\frac{1}{2$ here.")
     fence = _planted(tmp_path / "fence", chapter,
-                     "```{prf:theorem} A planted theorem\n:label: thm-planted\n\nText.\n```")
+                     "```{prf:theorem} A planted theorem\n:label: thm-planted\n\nText.\n```"
+                     "\n\n![a planted image](missing.png)")
     shutil.copytree(tmp_path / "glue", tmp_path / "all", dirs_exist_ok=True)
     for src, name in ((math, "math.ipynb"), (fence, "fence.ipynb")):
         shutil.copy(src, tmp_path / "all" / name)
@@ -218,6 +219,8 @@ def test_slow_jupyterlab_check_fails_on_planted_myst_and_a_bad_formula(tmp_path)
     assert any("MathJax error" in p or "untypeset TeX" in p for p in results["math.ipynb"]), \
         results["math.ipynb"]
     assert any("directive fence" in p for p in results["fence.ipynb"]), results["fence.ipynb"]
+    assert any("image not loaded" in p for p in results["fence.ipynb"]), results["fence.ipynb"]
+    assert not any("image" in p for p in glue_problems)
     shots = {p.name for p in (tmp_path / "shots").glob("*.png")}
     assert {"chapters__" + chapter.stem + ".png", "math.png", "fence.png"} <= shots
 
