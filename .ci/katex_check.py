@@ -42,6 +42,14 @@ def formulas(nb, where: str) -> list[dict]:
     return out
 
 
+def quote_markers(items: list[dict]) -> list[dict]:
+    """Formulas holding a line that starts with ``>``: a display formula written across the
+    lines of a markdown quote, whose ``> `` markers Jupyter's renderers typeset as part of it."""
+    return [{"where": f["where"], "tex": f["tex"],
+             "error": "a quote marker '>' inside the formula (write it on one line)"}
+            for f in items if re.search(r"^\s*>", f["tex"], re.M)]
+
+
 def render_errors(items: list[dict]) -> list[dict]:
     node = shutil.which("node")
     if node is None:
@@ -57,7 +65,7 @@ def check(paths: list[Path]) -> tuple[int, list[dict]]:
     items = []
     for p in paths:
         items += formulas(nbformat.read(p, as_version=4), str(p))
-    return len(items), render_errors(items)
+    return len(items), quote_markers(items) + render_errors(items)
 
 
 def main(argv=None) -> int:

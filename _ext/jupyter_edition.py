@@ -188,7 +188,17 @@ def _fence_end(lines: list[str], i: int, fence: str) -> int:
     raise ConversionError(f"unclosed fence opened by {lines[i]!r}")
 
 
+def _one_line(m) -> str:
+    if re.search(r"(?<!\\)%", m[0]):
+        raise ConversionError(f"a TeX comment in a formula of a box: {m[0][:60]!r}")
+    return " ".join(ln.strip() for ln in m[0].split("\n") if ln.strip())
+
+
 def _quote(text: str) -> str:
+    """``text`` as a markdown quote. Each formula is joined onto one line first: Jupyter's
+    renderers take the math out before parsing the markdown, so the ``> `` of a quoted line
+    inside ``$$...$$`` (or a ``$...$`` that wraps) would become part of the formula."""
+    text = map_outside_code(text, lambda part: _MATH.sub(_one_line, part))
     return "\n".join("> " + ln if ln.strip() else ">" for ln in text.strip("\n").split("\n"))
 
 

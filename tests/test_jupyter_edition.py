@@ -183,10 +183,12 @@ def test_slow_every_formula_of_the_edition_renders_in_katex():
 @needs_katex
 @pytest.mark.slow
 def test_slow_katex_check_fails_on_a_planted_bad_formula(tmp_path):
-    bad = _planted(tmp_path, PAIRS[0][1], r"A planted formula: $\norm{\vx}$ and $\frac{1}{$.")
+    bad = _planted(tmp_path, PAIRS[0][1], "A planted formula: $\\norm{\\vx}$ and $\\frac{1}{$."
+                   "\n\n> A quote:\n>\n> $$\n> x = 1\n> $$")
     n, errors = katex_check.check([bad])
     assert n > 10
-    assert len(errors) == 2 and all("cell" in e["where"] for e in errors)
+    assert len(errors) == 3 and all("cell" in e["where"] for e in errors)
+    assert any("quote marker" in e["error"] for e in errors)
     assert any("Undefined control sequence" in e["error"] for e in errors)
 
 
