@@ -39,14 +39,18 @@ OPTIMIZERS = ("gd", "heavy_ball", "nesterov", "adam", "rmsprop")
 def make_optimizer(name: str, params, *, lr: float, beta: float = 0.0) -> torch.optim.Optimizer:
     """The ``torch.optim`` optimizer called ``name`` (module docstring); ``beta`` is the
     momentum of heavy ball and Nesterov and is ignored by Adam and RMSProp."""
-    if name not in OPTIMIZERS:
+    if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"name must be one of {OPTIMIZERS}, got {name!r}")
+    lr, beta = _validate.scalar("lr", lr), _validate.scalar("beta", beta)
     _validate.positive("lr", lr)
+    _validate.momentum("beta", beta)
+    if name == "gd" and beta != 0:
+        raise ValueError(f"beta must be 0 for gradient descent, got {beta!r}")
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
-    return torch_optimizer(name, params, eta=lr, beta=0.0 if name == "gd" else beta)
+    return torch_optimizer(name, params, eta=lr, beta=beta)
 
 
 def train(params: Sequence[torch.Tensor], loss: Callable[[], torch.Tensor], name: str, *,
@@ -55,6 +59,8 @@ def train(params: Sequence[torch.Tensor], loss: Callable[[], torch.Tensor], name
     returns the loss of each run of a stack (shape (B,)) or a scalar. Returns a Trajectory with
     ``losses`` of shape (K + 1, B) (or (K + 1,)) and the book's divergence rule applied."""
     _validate.positive_int("steps", steps)
+    if not callable(loss):
+        raise ValueError(f"loss must be callable, got {type(loss).__name__}")
     params = list(params)
     opt = make_optimizer(name, params, lr=lr, beta=beta)
     rec = ModuleRecorder(name, lr, beta, steps)
@@ -73,6 +79,12 @@ def step_search(run: Callable[[float], Trajectory], grid: Sequence[float]):
     """Call ``run(lr)`` for every step of ``grid``; return ``(best_lr, best_run, finals)``,
     where ``finals[lr]`` is the geometric mean over runs of the final loss (``inf`` for a run
     that diverged or ends above its start) and the best step is the one with the smallest."""
+    if not callable(run):
+        raise ValueError(f"run must be callable, got {type(run).__name__}")
+    if isinstance(grid, (str, bytes)) or not hasattr(grid, "__len__") or len(grid) == 0:
+        raise ValueError(f"grid must be a non-empty sequence of steps, got {grid!r:.80}")
+    for lr in grid:
+        _validate.positive("grid", lr)
     finals, runs = {}, {}
     for lr in grid:
         tr = run(lr)

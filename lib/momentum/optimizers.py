@@ -43,7 +43,6 @@ from .records import (
     DivergenceWarning,
     Trajectory,
     first_divergence,
-    fit_rate,
     warn_diverged,
 )
 
@@ -141,7 +140,7 @@ def run(method: str, grad: Callable, x0, *, eta, beta=0.0, steps: int,
 
 def method_by_name(method: str) -> Callable:
     """The update rule named ``method``; ValueError naming ``method`` when there is none."""
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return _RULES[method]
 
@@ -176,8 +175,9 @@ def torch_optimizer(name: str, params, *, eta: float, beta: float = 0.0) -> torc
     Sutskever, Martens, Dahl & Hinton (2013) give the same change of variables.
     ``tests/test_optimizers.py`` checks both directions against :func:`nesterov` to 1e-10.
     """
-    if name not in METHODS:
+    if not isinstance(name, str) or name not in METHODS:
         raise ValueError(f"name must be one of {METHODS}, got {name!r}")
+    eta, beta = _validate.scalar("eta", eta), _validate.scalar("beta", beta)
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
     if name == "gd" and beta != 0:
@@ -232,6 +232,11 @@ class _Run:
                            itemsize=x0.element_size() if is_torch else 8,
                            what=f"keeping the iterates of {steps} steps of {n} numbers "
                                 "(keep_iterates=False keeps none)")
+        # every run keeps its gradient norms (and losses) per step, one small array each: even
+        # without iterates, steps bounds the record (steps=10**12 is refused, not run until
+        # memory runs out)
+        trials = n // max(int(x0.shape[-1]), 1)
+        _validate.records(steps, 2 * trials, overhead=2 * 112)
         _validate.positive("eta", eta)
         _validate.momentum("beta", beta)
         if method == "gd" and np.any(_validate.as_numpy(beta) != 0):
@@ -274,6 +279,14 @@ class _Run:
         """The gradient at z; records the point (x_k = ``x``, y_k = z when ``x`` is given,
         else x_k = z) unless the divergence rule fires there."""
         g = self._grad(z)
+        if isinstance(g, torch.Tensor):
+            bad = g.is_complex() or g.dtype == torch.bool
+        else:
+            bad = not isinstance(g, np.ndarray) or g.dtype.kind not in "fiu"
+        if bad:
+            kind = getattr(g, "dtype", type(g).__name__)
+            raise ValueError(f"grad must return a real array or tensor (float), got {kind} "
+                             f"{g!r:.60}")
         if tuple(g.shape) != tuple(z.shape):
             raise ValueError(
                 f"grad returned shape {tuple(g.shape)} for an input of shape {tuple(z.shape)}")
@@ -324,7 +337,3 @@ class _Run:
             diverged_at=self.diverged_at,
         )
 
-
-def _fit_rate(e, tail, floor):
-    """Kept for old callers: :func:`momentum.records.fit_rate` on one sequence."""
-    return fit_rate(np.asarray(e, dtype=float), tail=tail, floor=floor)

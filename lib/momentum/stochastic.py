@@ -56,6 +56,18 @@ class LeastSquares:
     X: torch.Tensor
     y: torch.Tensor
 
+    def __post_init__(self):
+        X = _validate.tensor("X", self.X)
+        y = _validate.tensor("y", self.y)
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"X must have shape (n, d), got {tuple(X.shape)}")
+        if tuple(y.shape) != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
+        _validate.finite("X", X)
+        _validate.finite("y", y)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+
     @property
     def n(self) -> int:
         return self.X.shape[0]
@@ -107,6 +119,8 @@ def least_squares(n: int, d: int, *, decay: float = 1.0, seed: int = 0) -> Least
     if d <= n:
         raise ValueError(f"d must exceed n (over-parameterised), got n = {n}, d = {d}")
     _validate.finite("decay", decay)
+    seed = _validate.seed("seed", seed)
+    _validate.size("d", float(n) * d + 2 * d, what=f"a ({n}, {d}) data matrix")
     gen = torch.Generator().manual_seed(seed)
     scale = torch.arange(1, d + 1, dtype=torch.float64) ** (-decay / 2)
     scale = scale / scale.norm()
@@ -124,7 +138,7 @@ def minibatch_run(problem: LeastSquares, method: str, *, eta: float, beta: float
     (full loss and full-gradient norm, at the point where the method takes its gradient) have
     shape ``(K + 1, trials)``; the divergence rule of the book applies (a run that diverges
     stops the stack, with a warning, and the Trajectory says so)."""
-    if method not in MINIBATCH_METHODS:
+    if not isinstance(method, str) or method not in MINIBATCH_METHODS:
         raise ValueError(f"method must be one of {MINIBATCH_METHODS}, got {method!r}")
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
@@ -136,6 +150,11 @@ def minibatch_run(problem: LeastSquares, method: str, *, eta: float, beta: float
         raise ValueError(f"batch must be at most n = {problem.n}, got {batch}")
     if method == "sgd" and beta != 0:
         raise ValueError(f"beta must be 0 for sgd, got {beta!r}")
+    seed = _validate.seed("seed", seed)
+    # the iterates (three copies for mass) and one batch draw of (trials, n) at once
+    _validate.size("trials", float(trials) * (3 * problem.d + 2 * problem.n),
+                   what=f"{trials} runs of {problem.d} weights")
+    _validate.records(steps, 2 * trials)
     gen = torch.Generator().manual_seed(seed)
     W = torch.zeros(trials, problem.d, dtype=torch.float64)
     rec = ModuleRecorder(method, eta, beta, steps)

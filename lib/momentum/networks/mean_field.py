@@ -46,6 +46,7 @@ class MeanFieldTwoLayer(TwoLayerReLU):
 def mean_field_step(eta: float, m: int) -> float:
     r"""The mean-field step :math:`m\,\eta` whose residual dynamics at initialisation match
     those of the :math:`1/\sqrt m` network with step ``eta``."""
+    eta = _validate.scalar("eta", eta)
     _validate.positive("eta", eta)
     _validate.positive_int("m", m)
-    return m * eta
+    return _validate.result("eta and m", m * eta)

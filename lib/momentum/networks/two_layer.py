@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -44,12 +43,9 @@ class TwoLayerReLU(nn.Module):
         super().__init__()
         _validate.positive_int("m", m)
         _validate.positive_int("d", d)
-        single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
-        seed_list = [int(seeds)] if single else \
-            (list(seeds) if isinstance(seeds, Sequence) and not isinstance(seeds, str) else [])
-        if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
-                                    for s in seed_list):
-            raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
+        if isinstance(seeds, range):
+            _validate.size("seeds", 1.0 * len(seeds), what=f"{len(seeds)} networks")
+        seed_list, single = _validate.seeds("seeds", seeds)
         # W (B x m x d) and its stacked copy, plus training's gradient and momentum buffer
         _validate.size("m", 4.0 * len(seed_list) * m * d,
                        what=f"{len(seed_list)} network(s) of width m = {m}, d = {d}")
@@ -126,6 +122,8 @@ def ntk_gram(model: TwoLayerReLU, X, *, method: str = "closed") -> torch.Tensor:
     ``torch.func.jacrev`` and forms :math:`J J^\top` (one network; it differs from the closed
     form only where some :math:`w_r^\top x_i = 0` exactly, a null event).
     """
+    if not isinstance(method, str) or method not in ("closed", "autograd"):
+        raise ValueError(f"method must be 'closed' or 'autograd', got {method!r:.80}")
     X = _inputs(X).to(model.W)
     if method == "closed":
         S = model.activation_pattern(X)                              # (..., m, n)
@@ -166,7 +164,8 @@ def max_distance(model: TwoLayerReLU, W0) -> torch.Tensor:
     r""":math:`\max_r \|w_r - w_r(0)\|_2`, the largest distance any neuron has moved from its
     initialisation (Liu et al. 2023, Lemmas 4 and 6 bound it by :math:`O(1/\sqrt m)`); shape
     ``()`` or ``(B,)``."""
-    W0 = torch.as_tensor(W0, dtype=model.W.dtype)
+    W0 = torch.as_tensor(_validate.real("W0", W0, allow_empty=True, finite_=False),
+                         dtype=model.W.dtype)
     if W0.shape != model.W.shape:
         raise ValueError(f"W0 must have the shape of model.W, {tuple(model.W.shape)}, got "
                          f"{tuple(W0.shape)}")
@@ -186,6 +185,7 @@ def kernel_drift(model: TwoLayerReLU, X, H0) -> tuple[torch.Tensor, torch.Tensor
     :math:`\|H(t) - H(0)\|_2 < \lambda_0/4` while every neuron stays near its start, which
     gives :math:`\lambda_{\min}(H(t)) > \lambda_0/2`. Shapes ``()`` each, or ``(B,)`` for a
     stack; ``H0`` has the shape of ``ntk_gram(model, X)``."""
+    H0 = _validate.real("H0", H0, allow_empty=True, finite_=False)
     H = ntk_gram(model, X)
     H0 = torch.as_tensor(H0, dtype=H.dtype, device=H.device)
     if H0.shape != H.shape:
