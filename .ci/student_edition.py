@@ -53,17 +53,38 @@ def repository_url(root: Path = ROOT) -> str:
 
 
 def install_cell_source(url: str) -> str:
-    """The first cell of every chapter: a no-op when ``momentum`` imports; otherwise (Colab, a
-    bare kernel) pip installs the library from ``url``. The library's dependencies are not
-    pinned, so pip keeps the torch, NumPy and Matplotlib that Colab already has."""
+    """The first cell of every chapter (and of the Jupyter edition): a no-op when ``momentum``
+    imports; otherwise (Colab, a bare kernel) pip installs the library from ``url``, and when
+    that fails (the repository cannot be reached, no git) it stops with what to install and how
+    to set the repository's URL instead of pip's message alone. It installs myst-nb too, whose
+    ``glue`` the chapters call. On Colab it then enables Colab's custom widget manager, without
+    which live ipywidgets do not show. The library's dependencies are not pinned, so pip keeps
+    the torch, NumPy and Matplotlib Colab has."""
     return (
         f"{INSTALL_FIRST_LINE}\n"
         "try:\n"
         "    import momentum\n"
         "except ImportError:\n"
         "    import subprocess, sys\n"
-        '    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",\n'
-        f'                           "git+{url}"])'
+        "    try:  # the library, and myst-nb for the chapters' glue()\n"
+        '        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",\n'
+        f'                               "git+{url}",\n'
+        '                               "myst-nb"])\n'
+        "    except (subprocess.CalledProcessError, OSError):\n"
+        "        raise RuntimeError(\n"
+        '            "The book\'s library `momentum` is not installed, and pip could not "\n'
+        '            "install it from\\n    "\n'
+        f'            "git+{url}\\n"\n'
+        '            "(is the repository reachable, and git installed?). Install it "\n'
+        '            "yourself: `pip install git+<repository URL> myst-nb`, or "\n'
+        '            "`pip install -e .` in a clone of the repository. A fork sets its "\n'
+        '            "own URL as repository.url in _config.yml, then runs "\n'
+        '            "`make colab-cells` and `make jupyter`.") from None\n'
+        "try:  # on Colab, live ipywidgets need Colab's custom widget manager\n"
+        "    from google.colab import output\n"
+        "    output.enable_custom_widget_manager()\n"
+        "except ImportError:\n"
+        "    pass"
     )
 
 
@@ -538,7 +559,8 @@ def _source(root: Path, name: str) -> Path:
 def write_edition(root: Path, toc_path: Path, out: Path) -> dict[str, int]:
     """Write the student sources into ``out``; return the solutions removed per file."""
     toc = yaml.safe_load(toc_path.read_text())
-    for sub in ("_build", "chapters"):
+    # (its Jupyter form, student/jupyter/, is rewritten by `make jupyter` from these sources)
+    for sub in ("_build", "chapters", "jupyter"):
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((root / "_config.yml").read_text())

@@ -187,6 +187,9 @@ CASES += [
         lambda x: x, np.ones(2), eta=0.1, beta=v, steps=2)),
     ("book_iterates-opt", "opt", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: optimizers.book_iterates(v)),
+    ("liu_step-method", "method", st.text(max_size=8).filter(
+        lambda s: s not in optimizers.METHODS),
+     lambda v: optimizers.liu_step(v, 1.0, None, 2.0, None, eta=0.1, beta=0.5)),
     ("Trajectory.iterations_to-eps", "eps", NOT_POSITIVE, lambda v: RUN.iterations_to(v)),
     # theory
     ("rate_gd-kappa", "kappa", NOT_KAPPA, lambda v: theory.rate_gd(v)),
@@ -590,6 +593,8 @@ CASES += [
     ("coefficients-mu-array", "mu", NOT_SCALAR,
      lambda v: ode.coefficients("nesterov", s=0.1, mu=v)),
     ("MeanFieldTwoLayer-m", "m", NOT_POSITIVE_INT, lambda v: mean_field.MeanFieldTwoLayer(v, 3)),
+    ("ntk_normalised_gram-model", "model", st.sampled_from([None, 1.0, "net"]),
+     lambda v: mean_field.ntk_normalised_gram(v, torch.ones(2, 3))),
     ("mean_field_step-eta-array", "eta", NOT_SCALAR, lambda v: mean_field.mean_field_step(v, 10)),
     # overflow to inf or NaN
     ("coefficients-s-overflow", "s", HUGE, lambda v: ode.coefficients("nesterov", s=v, mu=v)),
