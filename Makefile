@@ -12,6 +12,7 @@ help:
 	@echo "make test      set up .venv and run every test: lint, all unit tests, every chapter under nbval"
 	@echo "make unit      the quick unit tests (pytest -m 'not slow')"
 	@echo "make notebooks-portable  every chapter under nbval again, along other code paths (generic kernels, one thread)"
+	@echo "make notebooks-newest  the chapters under the newest numerics libraries (as on Colab); reports failing claim cells"
 	@echo "make execute   re-execute every chapter in place (after changing lib/); commit the result"
 	@echo "make bench     run the benchmarks and rewrite benchmarks/report.txt"
 	@echo "make pdf       the whole book as one PDF, _build/pdf/book.pdf (printed by headless Chromium; after make book)"
@@ -59,6 +60,13 @@ notebooks-portable: venv
 	    torch.backends.cpu.get_cpu_capability(), '| threads', torch.get_num_threads())"
 	$(PORTABLE_ENV) $(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=900 \
 	    --nbval-sanitize-with .ci/nbval_sanitize.cfg -p no:cacheprovider $(CHAPTERS)
+
+# Not in CI's gating path: the chapters under the newest NumPy, SciPy, pandas, Matplotlib and
+# PyTorch pip may install here (as on Colab), reporting which (claim) cells fail.
+.PHONY: notebooks-newest
+notebooks-newest:
+	$(PYTHON) .ci/newest_libraries.py setup --venv .venv-newest
+	.venv-newest/bin/python .ci/newest_libraries.py run $(CHAPTERS)
 
 execute: venv
 	$(PY) .ci/execute_notebooks.py $(CHAPTERS)

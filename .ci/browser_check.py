@@ -17,14 +17,16 @@ A page fails on:
   * an internal link to a missing page, or to an anchor (#id) that the target page lacks;
   * a static slider (a Matplotlib ``to_jshtml`` animation) that does not change its frame when
     the slider is moved with the mouse;
-and, in three categories that ``--lenient`` can turn into warnings (see below):
+and, in four categories that ``--lenient`` can turn into warnings (see below):
   * ``math-error``: a MathJax error (an ``merror`` node: a TeX syntax error, a missing brace), an
     undefined macro (MathJax's ``noundefined`` draws ``\\vw`` in red), math MathJax did not
     typeset, or MathJax not loading at all on a page that has math;
   * ``raw-tex``: TeX left in the prose, outside code, pre and math elements: a ``$...$`` pair or
     a ``\\command`` (a broken ``$`` pair, a list item that split an inline formula, a raw
     ``$O(1/k^2)$`` from a .bib title);
-  * ``wide-math``: a display equation wider than its column at the desktop width (1280 px).
+  * ``wide-math``: a display equation wider than its column at the desktop width (1280 px);
+  * ``low-res-figure``: a figure (an image in a notebook output or a figure) stored with fewer
+    than twice the pixels it is displayed at, at 1280 px (blurry on a high-resolution screen).
 It reports, without failing: what overflows at a phone width (390 px: display equations, code
 cells, tables), and code cells and tables wider than the column at 1280 px. Each line names the
 page and the offending TeX or text (its first 80 characters).
@@ -57,7 +59,10 @@ IMAGES_JS = """async () => {
     i.addEventListener('load', r); i.addEventListener('error', r); setTimeout(r, 5000); })));
   return imgs.map(i => ({src: (i.currentSrc || i.src || '').slice(0, 120),
                          ok: i.complete && i.naturalWidth > 0,
-                         visible: i.getClientRects().length > 0}));
+                         visible: i.getClientRects().length > 0,
+                         figure: !!i.closest('.cell_output, .output, figure'),
+                         natural: i.naturalWidth,
+                         shown: Math.round(i.getBoundingClientRect().width)}));
 }"""
 
 #: JavaScript errors that are known, understood and harmless, each with its reason. Keep this
@@ -78,7 +83,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 #: The categories that fail unless made lenient; anything else a page reports always fails.
-STRICT = ("math-error", "raw-tex", "wide-math")
+STRICT = ("math-error", "raw-tex", "wide-math", "low-res-figure")
 #: Reported, never failing.
 NOTES = ("phone-overflow", "wide-block")
 
@@ -242,6 +247,20 @@ def width_problems(page, viewport: dict) -> list[tuple[str, str]]:
                     f"table {t['width']} px wide in a {t['column']} px column {at}: "
                     f"{short(t['text'])}"))
     return out
+
+
+#: A figure's stored pixels per displayed pixel, at the least (crisp on a high-resolution screen).
+MIN_FIGURE_RATIO = 2.0
+
+
+def figure_resolution(images: list[dict]) -> list[tuple[str, str]]:
+    """``low-res-figure`` for each loaded figure (an image in a notebook output or a figure)
+    stored with fewer than MIN_FIGURE_RATIO pixels per pixel it is displayed at (measured at
+    the desktop width the page loads at)."""
+    return [("low-res-figure", f"figure {im['natural']} px wide, displayed at {im['shown']} px "
+                               f"(needs {MIN_FIGURE_RATIO:g}x): {short(im['src'], 60)}")
+            for im in images if im.get("figure") and im["ok"] and im["shown"] > 0
+            and im["natural"] < MIN_FIGURE_RATIO * im["shown"] - 1]
 
 
 LINKS_JS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"""
@@ -420,6 +439,7 @@ def check_pages(site: Path, chromium: str, shots: Path | None = None,
                 images = page.evaluate(IMAGES_JS)
                 problems += [("page", f"image did not load: {im['src']}") for im in images
                              if not im["ok"] and im["src"].startswith((base, "data:"))]
+                problems += figure_resolution(images)
                 dom_ids = set(page.evaluate(
                     "() => Array.from(document.querySelectorAll('[id],[name]'))"
                     ".flatMap(e => [e.id, e.getAttribute('name')]).filter(x => x)"))

@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 #: Print-only CSS: the book's column full width, no navigation, no buttons; slider controls hidden
-#: (the PDF shows the frame the page opened on); no page break inside a figure or a box.
+#: (the PDF shows the frame the page opened on); no page break inside a figure; every chapter
+#: (in the single-page build, the section after each ``document-*`` anchor, titled by an h2)
+#: starts a page; the labels of hidden code ("Show / Hide code cell source") never print;
+#: numbers in table cells never break across lines (a table too wide for the page is scaled
+#: down by FIT_TABLES_JS instead).
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm 14mm; }
 .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
@@ -47,11 +51,66 @@ PRINT_CSS = """
 .skip-link, .search-button-field { display: none !important; }
 .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 .bd-page-width { max-width: 100% !important; }
-img, figure, .proof, .exercise, .admonition { break-inside: avoid; }
+img, figure { break-inside: avoid; }
+h1, h2, h3, h4, .admonition-title, .proof .title, caption { break-after: avoid; }
 h1 { break-before: page; }
 #jb-print-docs-body h1 { break-before: avoid; }
+span[id^="document-"] + section { break-before: page; }
+details.hide > summary, details.above-input > summary, details.below-input > summary
+  { display: none !important; }
 div.cell_output, div.highlight pre { white-space: pre-wrap; word-break: break-word; }
+table td, table th { word-break: normal !important; overflow-wrap: normal !important;
+  white-space: nowrap !important; hyphens: none !important; }
+#jb-print-toc li { display: flex; align-items: baseline; }
+#jb-print-toc li > a { flex: 1 1 auto; }
+#jb-print-toc .toc-page { flex: 0 0 auto; padding-left: 1em; font-variant-numeric: tabular-nums; }
 """
+
+#: The printable width of an A4 page with PRINT_CSS's margins, in CSS pixels (96 per inch):
+#: (210 - 28) mm. The page is laid out at this width before tables are measured.
+PRINT_WIDTH_PX = 688
+
+#: Scales every table wider than its column down to fit (CSS zoom), and returns the text of
+#: every table cell that holds a number, and those that still wrap onto a second line.
+FIT_TABLES_JS = r"""() => {
+  const number = /^[-+\u2212]?(\d[\d,]*(\.\d+)?|\.\d+)([eE][-+\u2212]?\d+)?%?$/;
+  let scaled = 0;
+  document.querySelectorAll('table').forEach(t => {
+    const box = t.parentElement.getBoundingClientRect().width;
+    const wide = t.scrollWidth;
+    if (box > 0 && wide > box + 1) { t.style.zoom = (box / wide).toFixed(3); scaled += 1; }
+  });
+  const numbers = [], wrapped = [];
+  document.querySelectorAll('table td, table th').forEach(c => {
+    const text = c.innerText.trim();
+    if (!number.test(text)) { return; }
+    numbers.push(text);
+    const range = document.createRange();
+    range.selectNodeContents(c);
+    const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+    if (tops.size > 1) { wrapped.push(text); }
+  });
+  return {scaled, numbers, wrapped};
+}"""
+
+#: Writes each chapter's page number (from the first printing) after its entry in the printed
+#: contents; the argument maps ``#document-...`` anchors to page numbers.
+TOC_PAGES_JS = """(pages) => {
+  let n = 0;
+  document.querySelectorAll('#jb-print-toc a.nav-link').forEach(a => {
+    const page = pages[a.getAttribute('href')];
+    if (page) {
+      const span = document.createElement('span');
+      span.className = 'toc-page'; span.textContent = String(page);
+      a.parentElement.appendChild(span); n += 1;
+    }
+  });
+  return n;
+}"""
+
+#: The contents' entries: anchor and text, in order.
+TOC_JS = """() => Array.from(document.querySelectorAll('#jb-print-toc a.nav-link'))
+  .map(a => [a.getAttribute('href'), a.innerText.trim()])"""
 
 #: Waits for MathJax (if the page loads it) to finish typesetting; returns the number of formulas.
 MATHJAX_JS = """async () => {
@@ -103,8 +162,40 @@ def build_singlehtml(book: Path) -> Path:
     return site
 
 
+def _print(page, out: Path) -> None:
+    page.pdf(path=str(out), format="A4", print_background=True, outline=True, tagged=True,
+             display_header_footer=True, header_template="<span></span>",
+             footer_template=('<div style="font-size:8px;width:100%;text-align:center;">'
+                              '<span class="pageNumber"></span></div>'),
+             margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+
+
+def chapter_pages(pdf: Path, entries: list[list[str]]) -> dict[str, int]:
+    """For each contents entry ``[anchor, title]``, the 1-based page its title heads: the first
+    page after the first (the contents) whose text starts with the title (every chapter starts
+    a page)."""
+    from pypdf import PdfReader
+
+    texts = [normalise(p.extract_text() or "").strip() for p in PdfReader(str(pdf)).pages]
+    pages = {}
+    for anchor, title in entries:
+        wanted = normalise(title).strip()
+        for number, text in enumerate(texts[1:], start=2):
+            if wanted and text.startswith(wanted):
+                pages[anchor] = number
+                break
+    return pages
+
+
 def print_pdf(site: Path, out: Path, chromium: str = CHROMIUM) -> dict:
-    """Print ``site/intro.html`` (the single-page book) to ``out``; returns what it saw."""
+    """Print ``site/intro.html`` (the single-page book) to ``out``; returns what it saw.
+
+    Two printings: the first finds the page on which each chapter starts, the second writes
+    those numbers into the printed contents. Beside the PDF it leaves ``.code.txt`` (the text
+    of code and outputs, which the check sets aside) and ``.tables.json`` (numeric table cells,
+    those that wrap, tables scaled to fit)."""
+    import json
+
     from playwright.sync_api import sync_playwright
 
     bc = _browser_check()
@@ -124,17 +215,18 @@ def print_pdf(site: Path, out: Path, chromium: str = CHROMIUM) -> dict:
             out.with_suffix(".code.txt").write_text(page.evaluate(CODE_JS))
             page.add_style_tag(content=PRINT_CSS)
             page.emulate_media(media="print")
+            page.set_viewport_size({"width": PRINT_WIDTH_PX, "height": 1400})
             page.wait_for_timeout(500)
-            page.pdf(path=str(out), format="A4", print_background=True,
-                     display_header_footer=True, header_template="<span></span>",
-                     footer_template=('<div style="font-size:8px;width:100%;text-align:center;">'
-                                      '<span class="pageNumber"></span></div>'),
-                     margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+            tables = page.evaluate(FIT_TABLES_JS)
+            out.with_suffix(".tables.json").write_text(json.dumps(tables, indent=1))
+            _print(page, out)
+            numbered = page.evaluate(TOC_PAGES_JS, chapter_pages(out, page.evaluate(TOC_JS)))
+            _print(page, out)
             browser.close()
     finally:
         server.kill()
-    return {"formulas": formulas, "dropdowns": details, "blocked": sorted(blocked)}
-
+    return {"formulas": formulas, "dropdowns": details, "blocked": sorted(blocked),
+            "tables_scaled": tables["scaled"], "contents_numbered": numbered}
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,6 +284,39 @@ def exercise_count(book: Path, toc: Path) -> dict[int, int]:
     return counts
 
 
+#: Labels of the HTML book's toggles, which mean nothing on paper.
+TOGGLE_LABELS = ("Show code cell source", "Hide code cell source", "Show code cell output",
+                 "Hide code cell output", "Click to show", "Click to hide")
+
+
+def outline_titles(pdf: Path) -> list[str]:
+    """Every entry of the PDF's outline (bookmarks), flattened."""
+    from pypdf import PdfReader
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                yield from walk(item)
+            else:
+                yield normalise(str(item.title))
+
+    return list(walk(PdfReader(str(pdf)).outline))
+
+
+def split_numbers(flat: str, numbers: list[str]) -> list[str]:
+    """Numbers of table cells that appear in the text only broken across a line ("100 0" for
+    "1000"): nowhere whole, and somewhere as two pieces."""
+    found = []
+    for number in dict.fromkeys(numbers):
+        if len(number) < 2 or re.search(rf"(?<![\w.]){re.escape(number)}(?![\w])", flat):
+            continue
+        pieces = (rf"(?<![\w.]){re.escape(number[:k])}\s+{re.escape(number[k:])}(?![\w])"
+                  for k in range(1, len(number)))
+        if any(re.search(p, flat) for p in pieces):
+            found.append(number)
+    return found
+
+
 def pdf_text(pdf: Path) -> tuple[str, int]:
     from pypdf import PdfReader
 
@@ -231,6 +356,27 @@ def check_pdf(pdf: Path, book: Path = ROOT, toc: Path | None = None,
              if (n := normalise(line).strip()) and n not in code]
     for m in list(RAW_TEX.finditer(normalise("\n".join(prose))))[:10]:
         problems.append(f"raw TeX in the text (outside code): {m.group(0)!r}")
+    for label in TOGGLE_LABELS:
+        if label in flat:
+            problems.append(f"a toggle label printed: {label!r}")
+    outline = outline_titles(pdf)
+    if not outline:
+        problems.append("the PDF has no outline (bookmarks)")
+    else:
+        squeezed = [re.sub(r"\s+", "", entry) for entry in outline]  # headings wrap there
+        for title in chapter_titles(book, toc):
+            plain = normalise(re.sub(r"[*_`$]", "", title))
+            if not any(re.sub(r"\s+", "", plain) in entry for entry in squeezed):
+                problems.append(f"no outline entry for the chapter {plain!r}")
+    tables_file = pdf.with_suffix(".tables.json")
+    if tables_file.is_file():
+        import json
+
+        tables = json.loads(tables_file.read_text())
+        for number in tables.get("wrapped", [])[:10]:
+            problems.append(f"a number wraps in its table cell: {number!r}")
+        for number in split_numbers(flat, tables.get("numbers", []))[:10]:
+            problems.append(f"a table number split across lines: {number!r}")
     if not solutions:
         for m in list(re.finditer(r"Solution to", flat))[:5]:
             problems.append(f"a solution in the student PDF: {flat[m.start():m.start() + 60]!r}")
@@ -261,7 +407,9 @@ def main(argv=None) -> int:
         out = (args.out or book / "_build" / "pdf" / "book.pdf").resolve()
         seen = print_pdf(build_singlehtml(book), out, args.chromium)
         print(f"pdf: wrote {out} ({out.stat().st_size / 1e6:.1f} MB; "
-              f"{seen['formulas']} typeset formulas, {seen['dropdowns']} dropdowns opened)")
+              f"{seen['formulas']} typeset formulas, {seen['dropdowns']} dropdowns opened, "
+              f"{seen['tables_scaled']} wide tables scaled to the page, "
+              f"{seen['contents_numbered']} contents entries numbered)")
         if seen["formulas"] == -1:
             print("pdf: warning: the page loaded no MathJax; formulas print as TeX")
         if args.copy_to:

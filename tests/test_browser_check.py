@@ -52,6 +52,7 @@ CLEAN = """<h1>Clean</h1>
 a price of 5 dollars.</p>
 <div class="math notranslate nohighlight">\\[\\frac{1}{2} \\lVert \\vx \\rVert^2\\]</div>
 <pre>code may hold $x$ and \\alpha freely</pre>
+<div class="cell_output"><img src="fig2x.png" width="150" alt="a crisp figure"></div>
 """
 
 WIDE_TEX = " + ".join(f"a_{{{i}}} x^{{{i}}}" for i in range(40))
@@ -62,6 +63,7 @@ BROKEN = f"""<h1>Broken</h1>
 <p>Raw TeX in prose: the value $x$ is not typeset.</p>
 <div class="math notranslate nohighlight">\\[{WIDE_TEX}\\]</div>
 <div class="highlight"><pre style="overflow-x: auto">{"x = 1  # " + "long " * 40}</pre></div>
+<div class="cell_output"><img src="fig1x.png" alt="a blurry figure"></div>
 """
 
 
@@ -70,6 +72,10 @@ def results(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
     (site / "_static").mkdir()
     (site / "_static" / "mathjax").symlink_to(MATHJAX, target_is_directory=True)
+    from PIL import Image
+
+    Image.new("RGB", (300, 100), "white").save(site / "fig2x.png")   # shown at 150 px: 2x
+    Image.new("RGB", (150, 50), "white").save(site / "fig1x.png")    # shown at 150 px: 1x
     (site / "index.html").write_text(HEAD.format(title="clean") + CLEAN + TAIL)
     (site / "broken.html").write_text(HEAD.format(title="broken") + BROKEN + TAIL)
     rows, _, _ = bc.check_pages(site, str(CHROMIUM))
@@ -103,6 +109,12 @@ def test_wide_display_equation_is_reported_at_desktop_and_phone(results):
     assert len(wide[0].split(": ", 1)[1]) <= 80  # the TeX is quoted, cut at 80 characters
     phone = _messages(results["broken.html"], "phone-overflow")
     assert any("display equation" in m and "at 390 px" in m for m in phone), phone
+
+
+def test_a_figure_stored_below_twice_its_displayed_width_is_reported(results):
+    low = _messages(results["broken.html"], "low-res-figure")
+    assert len(low) == 1 and "150 px wide, displayed at 150 px" in low[0], low
+    assert _messages(results["index.html"], "low-res-figure") == []
 
 
 def test_wide_code_is_noted_not_failed(results):

@@ -39,7 +39,13 @@ def _book(tmp: Path) -> Path:
     return tmp
 
 
-def _pdf(path: Path, pages: list[list[str]], code: str = "") -> Path:
+def _pdf(path: Path, pages: list[list[str]], code: str = "",
+         outline: tuple[str, ...] = ("The front page", "1. First chapter"),
+         tables: dict | None = None) -> Path:
+    """A PDF of ``pages`` (lines of text), with an outline of ``outline`` entries (pypdf), the
+    code sidecar and, when given, the tables sidecar that ``print_pdf`` writes."""
+    from pypdf import PdfWriter
+
     with PdfPages(path) as pdf:
         for lines in pages:
             fig = plt.figure(figsize=(8.27, 11.69))
@@ -47,7 +53,13 @@ def _pdf(path: Path, pages: list[list[str]], code: str = "") -> Path:
                 fig.text(0.1, 0.9 - 0.05 * i, line, usetex=False, math_fontfamily="dejavusans")
             pdf.savefig(fig)
             plt.close(fig)
+    writer = PdfWriter(clone_from=str(path))
+    for i, title in enumerate(outline):
+        writer.add_outline_item(title=title, page_number=min(i, len(pages) - 1))
+    writer.write(str(path))
     path.with_suffix(".code.txt").write_text(code)
+    if tables is not None:
+        path.with_suffix(".tables.json").write_text(json.dumps(tables))
     return path
 
 
@@ -91,3 +103,32 @@ def test_the_student_pdf_must_hold_no_solution(tmp_path):
     pdf = _pdf(tmp_path / "s.pdf", GOOD + [["Solution to Exercise 1.1 (first)"]])
     assert pdf_edition.check_pdf(pdf, book) == []
     assert any("solution" in p for p in pdf_edition.check_pdf(pdf, book, solutions=False))
+
+
+def test_a_missing_outline_or_chapter_bookmark_is_reported(tmp_path):
+    book = _book(tmp_path / "book")
+    none = pdf_edition.check_pdf(_pdf(tmp_path / "n.pdf", GOOD, outline=()), book)
+    assert any("no outline" in p for p in none)
+    part = pdf_edition.check_pdf(_pdf(tmp_path / "p.pdf", GOOD, outline=("The front page",)),
+                                 book)
+    assert any("no outline entry" in p and "First chapter" in p for p in part)
+
+
+def test_a_printed_toggle_label_is_reported(tmp_path):
+    book = _book(tmp_path / "book")
+    pdf = _pdf(tmp_path / "t.pdf", GOOD + [["Hide code cell source", "x = 1"]])
+    assert any("toggle label" in p for p in pdf_edition.check_pdf(pdf, book))
+
+
+def test_a_number_split_across_table_lines_is_reported(tmp_path):
+    book = _book(tmp_path / "book")
+    table = ["width  eta", "100", "0  0.9", "7"]          # "1000" and "0.97" broken in two
+    tables = {"numbers": ["1000", "0.97", "4"], "wrapped": [], "scaled": 0}
+    problems = pdf_edition.check_pdf(_pdf(tmp_path / "s.pdf", GOOD + [table], tables=tables),
+                                     book)
+    assert sum("split across lines" in p for p in problems) == 2
+    whole = GOOD + [["width  eta", "1000  0.97", "4"]]
+    assert pdf_edition.check_pdf(_pdf(tmp_path / "w.pdf", whole, tables=tables), book) == []
+    wrapped = dict(tables, wrapped=["1000"])
+    problems = pdf_edition.check_pdf(_pdf(tmp_path / "d.pdf", whole, tables=wrapped), book)
+    assert any("wraps in its table cell" in p for p in problems)

@@ -102,3 +102,45 @@ def test_power_law_fit_rejects_bad_data():
         plotting.power_law_fit([1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="exponent"):
         plotting.power_law_fit([1.0, 2.0], [5.0, 5.0]).solve(1.0)
+
+
+def test_slider_frames_are_stored_at_twice_their_displayed_width():
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    def draw(fig, value):
+        fig.add_subplot().plot([0, 1], [0, value])
+
+    html = plotting.slider(draw, [1, 2], figsize=(4.0, 3.0)).data
+    shown = int(re.search(r'<img style="width: (\d+)px', html).group(1))
+    frame = re.search(r'data:image/png;base64,([^"]+)', html).group(1)
+    png = Image.open(io.BytesIO(base64.b64decode(frame.replace("\\\n", ""))))
+    assert shown > 0
+    assert png.size[0] >= plotting.PIXEL_RATIO * shown - 1
+
+
+def test_use_style_makes_inline_figures_retina_in_a_notebook():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert plotting._retina_inline() is False          # no IPython here: nothing to set
+    shell = InteractiveShell.instance()
+    try:
+        plotting.use_style()
+        fig, ax = plt.subplots(figsize=(4.0, 3.0))
+        ax.plot([0, 1], [0, 1])
+        data, metadata = shell.display_formatter.format(fig)
+        plt.close(fig)
+        width = metadata["image/png"]["width"]
+        import base64
+        import io
+
+        from PIL import Image
+
+        raw = data["image/png"]
+        png = Image.open(io.BytesIO(raw if isinstance(raw, bytes) else base64.b64decode(raw)))
+        assert png.size[0] >= plotting.PIXEL_RATIO * width - 1
+    finally:
+        InteractiveShell.clear_instance()
