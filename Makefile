@@ -75,6 +75,7 @@ bench: venv
 	$(PY) benchmarks/bench_optimizers.py
 	$(PY) benchmarks/bench_partition.py
 	$(PY) benchmarks/bench_training.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_deep_relu.py
 
 student: venv
 	$(PY) .ci/student_edition.py build

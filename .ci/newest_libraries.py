@@ -59,6 +59,7 @@ def is_claim(cell) -> bool:
 def run(paths: list[Path], timeout: int) -> int:
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError
 
     os.environ["TQDM_DISABLE"] = "1"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -69,9 +70,12 @@ def run(paths: list[Path], timeout: int) -> int:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
-        client.execute()
-        seconds = time.perf_counter() - start
         bad = []
+        try:
+            client.execute()
+        except CellTimeoutError as error:  # report it, go on with the next chapter
+            bad.append(f"  timed out after {timeout} s: {str(error).splitlines()[0][:200]}")
+        seconds = time.perf_counter() - start
         for index, cell in enumerate(nb.cells):
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":

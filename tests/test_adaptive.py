@@ -30,7 +30,7 @@ def test_stack_trains_as_separate_runs(name):
     def run(W):
         W = torch.nn.Parameter(W.clone())
         return adaptive.train([W], lambda: 0.5 * ((W @ A) * W).sum(-1), name, lr=0.05,
-                              steps=25, beta=0.5).losses
+                              steps=25, beta=0.0 if name == "gd" else 0.5).losses
 
     both = run(starts)
     for i in range(2):
@@ -54,10 +54,20 @@ def test_mean_field_network():
     ntk = networks.TwoLayerReLU(50, 4, seeds=[1, 2])
     mf = mean_field.MeanFieldTwoLayer(50, 4, seeds=[1, 2])
     torch.testing.assert_close(mf(X), ntk(X) / math.sqrt(50))
-    torch.testing.assert_close(networks.ntk_gram(mf, X), networks.ntk_gram(ntk, X))
+    # the kernel is the Gram matrix of the model's own Jacobian: 1/m times the NTK one
+    torch.testing.assert_close(50 * networks.ntk_gram(mf, X), networks.ntk_gram(ntk, X))
     one = mean_field.MeanFieldTwoLayer(50, 4, seeds=1)
     J = networks.ntk_gram(one, X, method="autograd")
-    torch.testing.assert_close(50 * J, networks.ntk_gram(one, X))
+    torch.testing.assert_close(J, networks.ntk_gram(one, X))
     assert mean_field.mean_field_step(0.1, 50) == pytest.approx(5.0)
     with pytest.raises(ValueError):
         mean_field.mean_field_step(0.1, 0)
+
+
+def test_gradient_descent_has_no_momentum_here_either():
+    w = [torch.zeros(2, requires_grad=True)]
+    with pytest.raises(ValueError, match="beta must be 0 for gradient descent"):
+        adaptive.make_optimizer("gd", w, lr=0.1, beta=0.5)
+    with pytest.raises(ValueError, match="beta"):
+        adaptive.train(w, lambda: (w[0] ** 2).sum(), "gd", lr=0.1, steps=2, beta=0.9)
+    assert isinstance(adaptive.make_optimizer("adam", w, lr=0.1, beta=0.9), torch.optim.Adam)

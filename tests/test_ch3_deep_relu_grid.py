@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from momentum import networks, partition, plotting
+from momentum import networks, plotting, records
 from momentum.networks import deep_relu_grid as grids
 
 matplotlib.use("Agg")
@@ -82,8 +82,8 @@ def test_measured_rate_against_frozen_theory_and_window_fit(grid):
     assert grids.measured_rate(gd) <= 1 - 1 / kx + 1e-3
     assert abs(grids.measured_rate(nes) - (1 - 1 / math.sqrt(kx))) < 0.03
     assert grids.measured_rate(nes) < grids.measured_rate(gd)
-    # the window option of the one rate fit is the former partition.window_rate
-    old = float(np.median(np.sqrt(partition.window_rate(nes.losses, start=1e-1))))
+    # the measured rate is the window option of the one rate fit, per seed, square-rooted
+    old = float(np.median(np.sqrt(records.fit_rate(nes.losses, window=(1e-1, 1e-20)))))
     assert grids.measured_rate(nes) == pytest.approx(old, rel=1e-12)
     assert grids.measured_rate(nes, per_seed=True).shape == (2,)
     with pytest.raises(ValueError, match="rec"):
@@ -160,3 +160,15 @@ def test_early_curvature_reruns_the_training_loop():
         grids.early_curvature(X, y, shape, eta=eta, beta=1.0, seeds=[0], steps=1)
     with pytest.raises(ValueError, match="shape"):
         grids.early_curvature(X, y, [6, 8, 2], eta=eta, beta=0.0, seeds=[0], steps=1)
+
+
+def test_the_feature_series_are_computed_for_the_tracked_runs_only(grid):
+    runs = grid[2, 64]["runs"]
+    for name in ("gd", "classical"):             # the two runs Chapter 3 reads
+        assert np.all(np.isfinite(runs[name]["rec"].drift))
+        assert np.all(np.isfinite(runs[name]["rec"].alphas))
+    assert np.all(np.isnan(runs["theorem 7"]["rec"].drift))
+    assert np.all(np.isnan(runs["theorem 7"]["rec"].alphas))
+    X, y = _task()
+    with pytest.raises(ValueError, match="track"):
+        grids.train_grid(X, y, [2], [8], seeds=[0], steps=2, track=("adam",))

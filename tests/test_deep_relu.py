@@ -475,3 +475,27 @@ def test_bad_rate_arguments(frozen):
     rec = _frozen_run(X, Y, "gd", 1 / c.L1, 0.0, 40)
     with pytest.raises(ValueError, match="tail"):
         rec.rate(tail=1.5)
+
+
+def test_only_the_feature_series_asked_for_are_computed_and_they_equal_the_full_svd():
+    X, Y = _data(6, 3)
+    full = networks.train_deep_relu(networks.DeepReLU([3, 8, 12, 1], seeds=[1, 2]), X, Y,
+                                    method="nesterov", eta=0.05, beta=0.8, steps=8)
+    only = networks.train_deep_relu(networks.DeepReLU([3, 8, 12, 1], seeds=[1, 2]), X, Y,
+                                    method="nesterov", eta=0.05, beta=0.8, steps=8,
+                                    track_features=("alphas",))
+    np.testing.assert_array_equal(only.losses, full.losses)
+    np.testing.assert_allclose(only.alphas, full.alphas, rtol=1e-12)
+    assert np.all(np.isnan(only.drift)) and np.all(np.isnan(only.dx_null))
+    # the QR route to the spectra gives the full SVD's numbers, step by step
+    net = networks.DeepReLU([3, 8, 12, 1], seeds=[1, 2])
+    F0 = net.features(X).detach()
+    rec = networks.train_deep_relu(net, X, Y, method="gd", eta=0.05, steps=1)
+    F1 = net.features(X).detach()
+    np.testing.assert_allclose(rec.alphas[-1], torch.linalg.svdvals(F1)[..., -1].numpy(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(rec.drift[-1], torch.linalg.matrix_norm(F1 - F0, ord=2).numpy(),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="track_features"):
+        networks.train_deep_relu(net, X, Y, method="gd", eta=0.05, steps=1,
+                                 track_features=("alpha",))

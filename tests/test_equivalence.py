@@ -59,7 +59,9 @@ def _old_train_two_layer(model, X, y, method, eta, beta, steps):
     return np.stack(losses), np.stack(dists), model.W.detach().clone()
 
 
-@pytest.mark.parametrize("method", ["heavy_ball", "nesterov"])
+# Nesterov's record is no longer the former one: the runner follows Liu et al.'s start
+# W(-1) = W(0), not PyTorch's (tests/test_conventions.py checks it against eq. (5)).
+@pytest.mark.parametrize("method", ["heavy_ball"])
 def test_train_two_layer_gives_the_former_record(method):
     g = torch.Generator().manual_seed(0)
     X = torch.randn(12, 5, dtype=torch.float64, generator=g)

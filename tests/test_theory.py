@@ -100,3 +100,18 @@ def test_iterations_for_matches_a_run():
 def test_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_iterations_for_is_exact_at_powers_and_for_float32_eps():
+    # log(2**-29) / log(0.5) = 29.000000000000004 once rounded: the count is still 29
+    for n in range(1, 60):
+        assert theory.iterations_for(0.5, 2.0 ** -n) == n
+        assert theory.iterations_for(0.25, 4.0 ** -n) == n if n < 30 else True
+    assert theory.iterations_for(0.5, np.float32(0.125)) == 3
+    # the definition, on a grid: the least k with rate**k <= eps
+    for r in np.linspace(0.01, 0.999, 60):
+        for eps in np.geomspace(1e-12, 0.9, 30):
+            k = theory.iterations_for(r, eps)
+            assert r ** k <= eps and (k == 1 or r ** (k - 1) > eps), (r, eps, k)
+    ks = theory.iterations_for(np.array([0.5, 0.5]), 2.0 ** -29)
+    np.testing.assert_array_equal(ks, [29, 29])

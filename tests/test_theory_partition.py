@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from momentum import optimizers, partition, theory
+from momentum import optimizers, partition, records, theory
 
 
 def test_theorem7_parameters_match_formulas():
@@ -62,8 +62,8 @@ def test_measured_rates_against_kappa_formulas():
     # the loss contracts like the square of the distance rate: GD near (1 - 1/kappa)^2,
     # Nesterov near the spectral radius of its iteration at mu, far below GD's
     m, c, t6, t7, gd, nag = _in_regime_runs(steps=400)
-    rho_gd = np.median(partition.window_rate(gd.losses))
-    rho_nag = np.median(partition.window_rate(nag.losses))
+    rho_gd = np.median(records.fit_rate(gd.losses, window=(1e-2, 1e-20)))
+    rho_nag = np.median(records.fit_rate(nag.losses, window=(1e-2, 1e-20)))
     assert rho_gd == pytest.approx((1 - 1 / c.kappa) ** 2, abs=0.01)
     expected = theory.spectral_radius("nesterov", c.mu, t7.eta, t7.beta) ** 2
     assert rho_nag == pytest.approx(expected, abs=0.03)
@@ -85,11 +85,13 @@ def test_theory_partition_rejects_bad_input():
         theory.theorem7_tuning(2.0, 1.0)
 
 
-def test_window_rate_recovers_a_known_rate():
+def test_the_window_fit_recovers_a_known_rate():
     k = np.arange(200)[:, None]
     wiggle = 1 + 0.5 * np.cos(2.0 * k)  # oscillation, as Nesterov's loss has
     losses = np.concatenate([0.9**k * wiggle, 0.7**k], axis=1)
-    np.testing.assert_allclose(partition.window_rate(losses), [0.9, 0.7], rtol=2e-3)
-    assert np.isnan(partition.window_rate(np.ones(50)))
+    np.testing.assert_allclose(records.fit_rate(losses, window=(1e-2, 1e-20)), [0.9, 0.7],
+                               rtol=2e-3)
+    assert np.isnan(records.fit_rate(np.ones(50), window=(1e-2, 1e-20)))
     with pytest.raises(ValueError, match="stop"):
-        partition.window_rate(losses, start=1e-5, stop=1e-2)
+        records.fit_rate(losses, window=(1e-5, 1e-2))
+    assert not hasattr(partition, "window_rate")          # the shim is gone

@@ -126,26 +126,37 @@ def test_max_distance():
 
 
 def _reference(method, net, X, y, eta, beta, steps):
-    loss = net.flat_loss(X, y)
-    w0 = net.W.detach().reshape(-1).clone()
-    fn = getattr(optimizers, method)
-    return fn(torch.func.grad(loss), w0, eta=eta, beta=beta, steps=steps, loss=loss)
+    """Liu et al.'s eq. (4) / (5) from W(-1) = W(0) on the flat weights (autograd gradient),
+    through optimizers.liu_step; heavy ball is also optimizers.heavy_ball's x_k."""
+    grad = torch.func.grad(net.flat_loss(X, y))
+    w = net.W.detach().reshape(-1).clone()
+    w_prev = g_prev = None
+    pts = [w]
+    for _ in range(steps):
+        g = grad(w)
+        w, w_prev, g_prev = optimizers.liu_step(method, w, w_prev, g, g_prev, eta=eta,
+                                                beta=beta), w, g
+        pts.append(w)
+    return torch.stack(pts)
 
 
 @pytest.mark.parametrize("method", ["heavy_ball", "nesterov"])
 def test_training_equals_the_update_rules(method):
-    """train_two_layer (torch.optim.SGD) iterates eq. (4) / eq. (5) of Liu et al.: heavy ball
-    on w, Nesterov on its extrapolated points y_k (the paper's w(t) in eq. (5))."""
+    """train_two_layer iterates eq. (4) / eq. (5) of Liu et al. from W(-1) = W(0) and records
+    at W(k) (tests/test_conventions.py checks eq. (5) against a hand-written recursion)."""
     X = unit_rows(10, 4, 6)
     y = torch.sign(torch.randn(10, dtype=torch.float64, generator=torch.Generator()
                                .manual_seed(0)))
     net = nw.TwoLayerReLU(40, 4, seeds=2)
     lam_m = nw.ntk_constants(nw.arccos_kernel(X)).lambda_m
     eta, beta, steps = 1 / (10 * lam_m), 0.9, 60
-    ref = _reference(method, net, X, y, eta, beta, steps)
+    pts = _reference(method, net, X, y, eta, beta, steps)
     W0 = net.W.detach().clone()
     rec = nw.train_two_layer(net, X, y, method=method, eta=eta, beta=beta, steps=steps)
-    pts = ref.y if method == "nesterov" else ref.x          # where the gradient is taken
+    if method == "heavy_ball":
+        hb = optimizers.heavy_ball(torch.func.grad(net.flat_loss(X, y)), W0.reshape(-1),
+                                   eta=eta, beta=beta, steps=steps)
+        torch.testing.assert_close(hb.x, pts, rtol=0, atol=1e-12)
     assert rec.losses.shape == rec.distances.shape == (steps + 1,) and not rec.diverged
     torch.testing.assert_close(net.W.detach().reshape(-1), pts[-1], rtol=0, atol=1e-12)
     loss = net.flat_loss(X, y)
@@ -155,7 +166,7 @@ def test_training_equals_the_update_rules(method):
     assert rec.losses[-1] < 0.5 * rec.losses[0]
     if method == "nesterov":      # eq. (5) differs from eq. (4): the gradient correction
         hb = _reference("heavy_ball", nw.TwoLayerReLU(40, 4, seeds=2), X, y, eta, beta, steps)
-        assert (hb.x[-1] - pts[-1]).abs().max() > 1e-6
+        assert (hb[-1] - pts[-1]).abs().max() > 1e-6
 
 
 def test_stack_trains_as_independent_runs():
@@ -209,7 +220,7 @@ def test_divergence_is_reported():
     (lambda: nw.train_two_layer(nw.TwoLayerReLU(5, 3), torch.ones(2, 3), torch.ones(2),
                                 method="nesterov", eta=0.1, beta=0.9, steps=0), "steps"),
     (lambda: nw.train_two_layer(nw.TwoLayerReLU(5, 3), torch.ones(2, 3), torch.ones(2),
-                                method="adam", eta=0.1, beta=0.9, steps=3), "name"),
+                                method="adam", eta=0.1, beta=0.9, steps=3), "method"),
     (lambda: nw.train_two_layer(nw.TwoLayerReLU(5, 3), torch.ones(2, 3), torch.ones(2),
                                 method="nesterov", eta=-0.1, beta=0.9, steps=3), "eta"),
     (lambda: nw.train_two_layer(nw.TwoLayerReLU(5, 3), torch.ones(2, 3), torch.ones(2),

@@ -1,4 +1,5 @@
-"""The n-step worst case over a spectrum (theory) and PEPit's worst cases (worst_case)."""
+"""The n-step worst case over a spectrum (theory.spectral_worst_case) and PEPit's worst cases
+(momentum.pep)."""
 
 import numpy as np
 import pytest
@@ -59,38 +60,60 @@ def test_worst_case_invalid():
 
 
 pepit = pytest.importorskip("PEPit")
-from momentum import worst_case  # noqa: E402
+from momentum import pep  # noqa: E402
 
 
 @pytest.mark.parametrize("method,eta,beta", _tunings())
 @pytest.mark.parametrize("steps", [1, 2, 4])
 def test_pep_on_quadratics_equals_the_spectrum(method, eta, beta, steps):
     lib = theory.worst_case_on_spectrum(method, MU, L, eta, beta, steps=steps)[steps]
-    pep = worst_case.pep_worst_case(method, MU, L, eta, beta, steps=steps,
-                                    function_class="quadratic")
-    assert pep == pytest.approx(lib, rel=1e-4, abs=1e-6)
+    worst = pep.pep_worst_case(method, MU, L, eta, beta, steps=steps,
+                               function_class="quadratic")
+    assert worst == pytest.approx(lib, rel=1e-4, abs=1e-6)
 
 
 @pytest.mark.parametrize("method,eta,beta", _tunings())
 def test_general_class_is_at_least_the_quadratic_one(method, eta, beta):
     lib = theory.worst_case_on_spectrum(method, MU, L, eta, beta, steps=3)[3]
-    pep = worst_case.pep_worst_case(method, MU, L, eta, beta, steps=3)
-    assert pep >= lib * (1 - 1e-4)
+    worst = pep.pep_worst_case(method, MU, L, eta, beta, steps=3)
+    assert worst >= lib * (1 - 1e-4)
 
 
 def test_heavy_ball_worse_beyond_quadratics():
     t = theory.heavy_ball_tuning(MU, L)
     lib = theory.worst_case_on_spectrum("heavy_ball", MU, L, t.eta, t.beta, steps=5)[5]
-    pep = worst_case.pep_worst_case("heavy_ball", MU, L, t.eta, t.beta, steps=5)
-    assert pep > 2 * lib
+    worst = pep.pep_worst_case("heavy_ball", MU, L, t.eta, t.beta, steps=5)
+    assert worst > 2 * lib
 
 
 def test_pep_invalid():
     with pytest.raises(ValueError):
-        worst_case.pep_worst_case("adam", MU, L, 1.0, steps=2)
+        pep.pep_worst_case("adam", MU, L, 1.0, steps=2)
     with pytest.raises(ValueError):
-        worst_case.pep_worst_case("gd", MU, L, 1.0, 0.5, steps=2)
+        pep.pep_worst_case("gd", MU, L, 1.0, 0.5, steps=2)
     with pytest.raises(ValueError):
-        worst_case.pep_worst_case("gd", MU, L, 1.0, steps=2, function_class="convex")
+        pep.pep_worst_case("gd", MU, L, 1.0, steps=2, function_class="convex")
     with pytest.raises(ValueError):
-        worst_case.pep_worst_case("gd", MU, L, -1.0, steps=2)
+        pep.pep_worst_case("gd", MU, L, -1.0, steps=2)
+
+
+def test_a_solver_stopped_early_falls_back_instead_of_returning_a_wrong_value():
+    # Clarabel with 2 iterations reports "optimal_inaccurate" with a value far off (4.6 for
+    # 6.3 here): the worst case comes from the fallback settings instead, and is right
+    t = theory.tuning("heavy_ball", 0.01, 1.0)
+    good = pep.pep_worst_case("heavy_ball", 0.01, 1.0, t.eta, t.beta, steps=3)
+    forced = pep.pep_worst_case("heavy_ball", 0.01, 1.0, t.eta, t.beta, steps=3,
+                                solver_options={"max_iter": 2})
+    assert forced == pytest.approx(good, rel=1e-3)
+    lib = theory.worst_case_on_spectrum("heavy_ball", 0.01, 1.0, t.eta, t.beta, steps=3)[3]
+    assert forced >= lib * (1 - 1e-3)
+
+
+def test_no_solver_succeeding_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(pep, "FALLBACKS", ())
+    t = theory.tuning("heavy_ball", 0.01, 1.0)
+    with pytest.raises(pep.PEPSolverError, match=r"steps=3 .*kappa=100.*max_iter"):
+        pep.pep_worst_case("heavy_ball", 0.01, 1.0, t.eta, t.beta, steps=3,
+                           solver_options={"max_iter": 2})
+    with pytest.raises(pep.PEPSolverError, match="NOSUCHSOLVER"):
+        pep.pep_worst_case("gd", 0.1, 1.0, 1.0, steps=2, solver="NOSUCHSOLVER")

@@ -28,6 +28,52 @@ def size(name: str, n_elements, *, itemsize: int = 8, what: str = "") -> None:
             "environment variable MOMENTUM_MAX_BYTES)")
 
 
+def records(steps, numbers_per_step, *, overhead: int = 0) -> None:
+    """Refuse a run whose per-step records (``numbers_per_step`` floats for each of its
+    ``steps + 1`` points, plus ``overhead`` bytes of bookkeeping per point) would exceed
+    :data:`MAX_BYTES`: a run keeps its losses and gradient norms even when it keeps no
+    iterates, so ``steps`` bounds its memory."""
+    size("steps", (float(steps) + 1) * numbers_per_step, itemsize=8 + overhead / max(
+        numbers_per_step, 1), what=f"recording {numbers_per_step} numbers at each of "
+        f"{steps} steps")
+
+
+def seed(name: str, value) -> int:
+    """A random seed: an integer (Python or NumPy, not bool) in [0, 2**64), which both
+    ``numpy.random.default_rng`` and ``torch.Generator.manual_seed`` take."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer in [0, 2**64), got {value!r:.80}")
+    if not 0 <= int(value) < 2**64:
+        raise ValueError(f"{name} must be an integer in [0, 2**64), got {value!r:.80}")
+    return int(value)
+
+
+def seeds(name: str, value) -> tuple[list[int], bool]:
+    """``value`` as a list of seeds (:func:`seed` each) and whether it was a single one: an int
+    gives one model, a non-empty sequence of ints a stack."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return [seed(name, value)], True
+    if isinstance(value, (list, tuple, range)) or (
+            isinstance(value, np.ndarray) and value.ndim == 1):
+        if len(value) == 0:
+            raise ValueError(f"{name} must be an int or a non-empty sequence of ints, got "
+                             f"{value!r:.80}")
+        return [seed(f"{name}[{i}]", s) for i, s in enumerate(value)], False
+    raise ValueError(f"{name} must be an int or a non-empty sequence of ints, got {value!r:.80}")
+
+
+def result(names: str, value):
+    """``value`` (a number, array or tuple of them) unless a part of it overflowed to inf or
+    NaN: then a ValueError naming the parameters ``names`` whose sizes caused it."""
+    parts = value if isinstance(value, tuple) else (value,)
+    for part in parts:
+        arr = np.asarray(as_numpy(part), dtype=float)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{names} too large or too small: the result overflows "
+                             f"(got {value!r:.80})")
+    return value
+
+
 def _kind_error(name: str, value, kind: str) -> ValueError:
     what = {"c": "complex", "b": "bool", "O": "object", "U": "text", "S": "bytes"}.get(
         kind, f"dtype kind {kind!r}")

@@ -101,16 +101,17 @@ def two_class(name: str, n: int | None = None, seed: int = 0, cache_dir=None, *,
     sets only. Raises :class:`DataUnavailableError` when a download fails, ValueError on a bad
     ``name`` or ``n``.
     """
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"name must be one of {DATASETS}, got {name!r}")
     if n is not None:
         _validate.positive_int("n", n)
+    _validate.seed("seed", seed)
     _validate.positive("timeout", timeout)
     Z, labels = _load(name, cache_dir, timeout)
     if n is not None:
         if n > len(Z):
             raise ValueError(f"n must be at most {len(Z)} for {name!r}, got {n}")
-        idx = np.sort(np.random.default_rng(seed).choice(len(Z), size=n, replace=False))
+        idx = np.sort(np.random.default_rng(int(seed)).choice(len(Z), size=n, replace=False))
         Z, labels = Z[idx], labels[idx]
     norms = np.linalg.norm(Z, axis=1, keepdims=True)
     if np.any(norms == 0):

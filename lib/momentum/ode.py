@@ -73,12 +73,13 @@ def coefficients(method: str, *, s: float, mu: float) -> tuple[float, float, flo
     :math:`\ddot X + b\,\dot X + c\,\nabla^2\ell\,\dot X + g\,\nabla\ell = 0`:
     :math:`b = 2\sqrt\mu`, :math:`g = 1 + \sqrt{\mu s}`, and :math:`c = \sqrt s` for Nesterov,
     :math:`0` for heavy ball (Shi et al. 2021, §1.1)."""
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    s, mu = _validate.scalar("s", s), _validate.scalar("mu", mu)
     _validate.positive("s", s)
     _validate.positive("mu", mu)
     c = math.sqrt(s) if method == "nesterov" else 0.0
-    return 2.0 * math.sqrt(mu), c, 1.0 + math.sqrt(mu * s)
+    return _validate.result("s and mu", (2.0 * math.sqrt(mu), c, 1.0 + math.sqrt(mu * s)))
 
 
 def _times(t) -> np.ndarray:
@@ -192,7 +193,7 @@ def modal_solution(lam, t, *, s: float, mu: float, method: str, delta0=1.0, v0=0
     sinh_over_q = np.where(small, t * np.exp(-gamma * t / 2) * (1 + qt * qt / 6),
                            (e1 - e2) / (2 * q_safe))
     out = d0 * (e1 + e2) / 2 + (v0 + gamma * d0 / 2) * sinh_over_q
-    return np.real(out)
+    return _validate.result("lam, t, s and mu", np.real(out))
 
 
 def modal_decay_rate(lam, *, s: float, mu: float, method: str):
@@ -205,8 +206,10 @@ def modal_decay_rate(lam, *, s: float, mu: float, method: str):
     _validate.finite("lam", lam)
     if np.any(_validate.as_numpy(lam) < 0):
         raise ValueError(f"lam (an eigenvalue of the Gram matrix H) must be >= 0, got {lam!r}")
-    gamma, q = _roots(lam, s=s, mu=mu, method=method)
-    out = gamma / 2 - np.real(q)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gamma, q = _roots(lam, s=s, mu=mu, method=method)
+        out = gamma / 2 - np.real(q)
+    _validate.result("lam, s and mu", out)
     return out if np.ndim(out) else float(out)
 
 
@@ -230,6 +233,7 @@ def shi_initial_velocity(grad0, *, s: float, mu: float):
     discrete methods, whose first step is :math:`x_1 = x_0 - 2s\nabla\ell(x_0)/(1+\sqrt{\mu s})`.
     For the iterates of this book (:math:`x_{-1} = x_0`, so :math:`x_1 = x_0 - s\nabla\ell(x_0)`)
     use :func:`iterate_initial_velocity`."""
+    s, mu = _validate.scalar("s", s), _validate.scalar("mu", mu)
     _validate.positive("s", s)
     _validate.positive("mu", mu)
     _validate.finite("grad0", grad0)
@@ -250,6 +254,7 @@ def iterate_initial_velocity(grad0, *, s: float):
     :math:`\dot X(0) = 0` (Liu et al.'s Lemmas 4 and 6) or :func:`shi_initial_velocity` (made
     for a different first step) the gap between iterates and ODE shrinks only like
     :math:`\sqrt s` (``tests/test_ode.py`` measures both)."""
+    s = _validate.scalar("s", s)
     _validate.positive("s", s)
     _validate.finite("grad0", grad0)
     return -0.5 * math.sqrt(s) * grad0
@@ -331,13 +336,17 @@ def iterate_gap(H, delta0, *, s: float, mu: float, method: str, horizon: float,
 
     H = _matrix(H)
     d0 = _vector("delta0", delta0, H.shape[0])
+    horizon = _validate.scalar("horizon", horizon)
     _validate.positive("horizon", horizon)
-    if v0 not in ("matched", "zero"):
+    if not isinstance(v0, str) or v0 not in ("matched", "zero"):
         raise ValueError(f"v0 must be 'matched' or 'zero', got {v0!r}")
     coefficients(method, s=s, mu=mu)                     # validates method, s, mu
     if not np.any(d0):
         raise ValueError("delta0 must not be zero (the gap is relative to its norm)")
-    steps = max(int(round(horizon / math.sqrt(s))), 1)
+    steps = horizon / math.sqrt(s)
+    if not steps < 1e9:
+        raise ValueError(f"horizon too large for s: {steps:.3g} steps of sqrt(s) to reach it")
+    steps = max(int(round(steps)), 1)
     run = optimizers.run(method, lambda r: H @ r, d0, eta=s,
                          beta=theory.high_resolution_beta(mu, s), steps=steps)
     t = np.arange(steps + 1) * math.sqrt(s)

@@ -28,6 +28,31 @@ divergence.
 :func:`torch_optimizer` returns the ``torch.optim.SGD`` that *is* each method for training an
 ``nn.Module``; :func:`book_iterates` undoes its change of variables (PyTorch's Nesterov iterates
 the extrapolated points); both are documented once, in the section "PyTorch" below.
+
+**Two starts of one recursion** (the map, documented once). Eliminating :math:`x_k`, the book's
+Nesterov is a recursion in the extrapolated points alone,
+
+.. math::
+    y_{k+1} = y_k + \beta (y_k - y_{k-1}) - \eta \nabla f(y_k)
+    - \beta\eta\,\big(\nabla f(y_k) - \nabla f(y_{k-1})\big),
+
+which is Liu, Tao, Li, Zhan, Wang & Pan (2023), eq. (5), with :math:`W(k) = y_k`. The two
+conventions of the book start it differently:
+
+* ``"book"`` (Liao & Kyrillidis 2024, eq. (2); Chapters 1-3, 5, 7 and Chapter 6's quadratic,
+  least-squares and additive runs): :math:`y_0 = x_0`, so the first step is
+  :math:`y_1 - y_0 = -(1 + \beta)\eta\nabla f(y_0)` (also PyTorch's
+  ``SGD(nesterov=True)``, whose parameters are the :math:`y_k`); the loss is recorded at
+  :math:`x_k` (:func:`nesterov`, :func:`book_iterates`).
+* ``"liu"`` (Liu et al. 2023, eqs. (4)-(5) from :math:`W(-1) = W(0)`; Chapter 4 and Chapter 6's
+  two-layer runs): the first step is :math:`W(1) - W(0) = -\eta\nabla\ell(W(0))`, which is the
+  book's recursion started from :math:`y_0 = W(0)`, :math:`x_0 = W(0) - \eta\nabla\ell(W(0))`
+  (then :math:`x_1 = x_0` and :math:`y_1 = x_1`); the loss is recorded at :math:`W(k)`, where
+  the gradient is taken (:func:`liu_step`). On a quadratic the book's :math:`x_k` equal these
+  :math:`W(k)` (the gradient is linear, so both recursions and their first steps agree); on
+  other losses they differ from the second step on.
+
+For heavy ball the two conventions coincide (:math:`x_{-1} = x_0`, loss at :math:`x_k`).
 """
 
 from __future__ import annotations
@@ -43,7 +68,6 @@ from .records import (
     DivergenceWarning,
     Trajectory,
     first_divergence,
-    fit_rate,
     warn_diverged,
 )
 
@@ -57,6 +81,8 @@ __all__ = [
     "method_by_name",
     "torch_optimizer",
     "book_iterates",
+    "liu_step",
+    "CONVENTIONS",
     "METHODS",
     "DIVERGENCE_FACTOR",
 ]
@@ -141,9 +167,36 @@ def run(method: str, grad: Callable, x0, *, eta, beta=0.0, steps: int,
 
 def method_by_name(method: str) -> Callable:
     """The update rule named ``method``; ValueError naming ``method`` when there is none."""
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return _RULES[method]
+
+
+#: The two starts of Nesterov's recursion the book uses (module docstring, "Two starts").
+CONVENTIONS = ("book", "liu")
+
+
+def liu_step(method: str, w, w_prev, g, g_prev, *, eta, beta):
+    r"""One step of Liu et al. (2023), eqs. (4)-(5), the convention ``"liu"`` (module
+    docstring): given :math:`W(k)` = ``w``, :math:`W(k-1)` = ``w_prev``,
+    :math:`\nabla\ell(W(k))` = ``g`` and :math:`\nabla\ell(W(k-1))` = ``g_prev``, returns
+
+    .. math::
+        W(k+1) = W(k) + \beta\,(W(k) - W(k-1)) - \eta\,\nabla\ell(W(k))
+        \;\big[-\, \beta\eta\,(\nabla\ell(W(k)) - \nabla\ell(W(k-1)))\big],
+
+    the bracket (the gradient correction) for ``"nesterov"`` only, ``beta`` 0 for ``"gd"``.
+    ``w_prev`` and ``g_prev`` None mean the start :math:`W(-1) = W(0)` (so the correction
+    vanishes and the first step is :math:`-\eta\nabla\ell(W(0))` for every method). Works on
+    NumPy arrays, torch tensors and floats alike; the runners call it after validating."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if w_prev is None:
+        w_prev = w
+    step = w + beta * (w - w_prev) - eta * g
+    if method == "nesterov" and g_prev is not None:
+        step = step - beta * eta * (g - g_prev)
+    return step
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,8 +229,9 @@ def torch_optimizer(name: str, params, *, eta: float, beta: float = 0.0) -> torc
     Sutskever, Martens, Dahl & Hinton (2013) give the same change of variables.
     ``tests/test_optimizers.py`` checks both directions against :func:`nesterov` to 1e-10.
     """
-    if name not in METHODS:
+    if not isinstance(name, str) or name not in METHODS:
         raise ValueError(f"name must be one of {METHODS}, got {name!r}")
+    eta, beta = _validate.scalar("eta", eta), _validate.scalar("beta", beta)
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
     if name == "gd" and beta != 0:
@@ -232,6 +286,11 @@ class _Run:
                            itemsize=x0.element_size() if is_torch else 8,
                            what=f"keeping the iterates of {steps} steps of {n} numbers "
                                 "(keep_iterates=False keeps none)")
+        # every run keeps its gradient norms (and losses) per step, one small array each: even
+        # without iterates, steps bounds the record (steps=10**12 is refused, not run until
+        # memory runs out)
+        trials = n // max(int(x0.shape[-1]), 1)
+        _validate.records(steps, 2 * trials, overhead=2 * 112)
         _validate.positive("eta", eta)
         _validate.momentum("beta", beta)
         if method == "gd" and np.any(_validate.as_numpy(beta) != 0):
@@ -274,6 +333,14 @@ class _Run:
         """The gradient at z; records the point (x_k = ``x``, y_k = z when ``x`` is given,
         else x_k = z) unless the divergence rule fires there."""
         g = self._grad(z)
+        if isinstance(g, torch.Tensor):
+            bad = g.is_complex() or g.dtype == torch.bool
+        else:
+            bad = not isinstance(g, np.ndarray) or g.dtype.kind not in "fiu"
+        if bad:
+            kind = getattr(g, "dtype", type(g).__name__)
+            raise ValueError(f"grad must return a real array or tensor (float), got {kind} "
+                             f"{g!r:.60}")
         if tuple(g.shape) != tuple(z.shape):
             raise ValueError(
                 f"grad returned shape {tuple(g.shape)} for an input of shape {tuple(z.shape)}")
@@ -324,7 +391,3 @@ class _Run:
             diverged_at=self.diverged_at,
         )
 
-
-def _fit_rate(e, tail, floor):
-    """Kept for old callers: :func:`momentum.records.fit_rate` on one sequence."""
-    return fit_rate(np.asarray(e, dtype=float), tail=tail, floor=floor)

@@ -161,6 +161,8 @@ def slider(draw: Callable, values: Sequence, *, figsize=(6.4, 3.8), interval: in
     from IPython.display import HTML
     from matplotlib.animation import FuncAnimation
 
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"values must be a sequence of frame values, got {values!r:.80}")
     values = list(values)
     if not 1 <= len(values) <= MAX_FRAMES:
         raise ValueError(f"values must have between 1 and {MAX_FRAMES} entries, got {len(values)}")
@@ -190,9 +192,12 @@ def kappa_race(fig_or_ax, kappa: float, *, eps: float = 1e-2, k_max: int | None 
     _validate.kappa("kappa", kappa)
     ax = fig_or_ax.add_subplot() if hasattr(fig_or_ax, "add_subplot") else fig_or_ax
     rates = {"gd": theory.rate_gd(kappa), "nesterov": theory.rate_nesterov(kappa)}
+    if rates["nesterov"] >= 1:
+        raise ValueError(f"kappa too large: 1 - 1/sqrt(kappa) rounds to 1, got {kappa!r}")
     hits = {m: theory.iterations_for(r, eps) for m, r in rates.items()} if kappa > 1 else \
         {"gd": 0, "nesterov": 0}
     k_max = k_max or max(2 * hits["gd"], 10)
+    _validate.size("kappa", k_max + 1, what=f"a curve of {k_max + 1} iterations")
     k = np.arange(k_max + 1)
     formula = {"gd": r"$(1-1/\kappa)^k$", "nesterov": r"$(1-1/\sqrt{\kappa})^k$"}
     for m, r in rates.items():

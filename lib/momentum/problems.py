@@ -131,7 +131,7 @@ def random_quadratic(kappa: float, dim: int, seed: int = 0, *, L: float = 1.0) -
     _validate.size("dim", 4 * float(dim) ** 2, what=f"a {dim} x {dim} quadratic")
     from scipy.stats import ortho_group
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     inner = np.exp(rng.uniform(np.log(1.0 / kappa), 0.0, size=max(dim - 2, 0)))
     lam = L * np.concatenate([[1.0 / kappa], inner, [1.0]])[:dim]
     Q = ortho_group.rvs(dim, random_state=rng) if dim > 1 else np.eye(1)
@@ -147,9 +147,15 @@ class QuadraticBatch:
     """
 
     def __init__(self, quadratics):
+        if isinstance(quadratics, (str, bytes)) or not hasattr(quadratics, "__iter__"):
+            raise ValueError(f"quadratics must be a sequence of Quadratic, got "
+                             f"{quadratics!r:.80}")
         quadratics = list(quadratics)
         if not quadratics:
             raise ValueError("quadratics must not be empty")
+        if not all(isinstance(q, Quadratic) for q in quadratics):
+            raise ValueError("quadratics must be a sequence of Quadratic, got "
+                             f"{[type(q).__name__ for q in quadratics][:5]}")
         dims = {q.dim for q in quadratics}
         if len(dims) != 1:
             raise ValueError(f"quadratics must share one dimension, got dimensions {sorted(dims)}")

@@ -83,6 +83,11 @@ def first_divergence(grad_norms=None, losses=None, *, first_grad_norm=None) -> i
     (a block of a longer run passes the run's first value). Trailing axes are trials: the rule
     fires at a step where it fires for any trial."""
     hits = []
+    grad_norms = None if grad_norms is None else _validate.array("grad_norms", grad_norms)
+    losses = None if losses is None else _validate.array("losses", losses)
+    for name, v in (("grad_norms", grad_norms), ("losses", losses)):
+        if v is not None and v.ndim < 1:
+            raise ValueError(f"{name} must have a leading axis of steps, got shape {v.shape}")
     if grad_norms is not None and np.shape(grad_norms)[0] > 0:
         v = np.asarray(grad_norms, dtype=float)
         ref = v[0] if first_grad_norm is None else np.asarray(first_grad_norm, dtype=float)
@@ -125,6 +130,7 @@ class DivergenceGuard:
     def __init__(self, grad, factor: float = DIVERGENCE_FACTOR):
         if not callable(grad):
             raise ValueError(f"grad must be callable, got {type(grad).__name__}")
+        factor = _validate.scalar("factor", factor)
         _validate.positive("factor", factor)
         self.grad, self.factor = grad, float(factor)
         self.first = None
@@ -273,6 +279,8 @@ class Trajectory:
         return len(self.grad_norms) - 1
 
     def _series(self, of: str, f_star: float, x_star) -> np.ndarray:
+        if not isinstance(of, str):
+            raise ValueError(f"of must be the name of a series, got {of!r:.80}")
         if of in ("loss", "residual"):
             if self.losses is None:
                 raise ValueError(f"of={of!r} needs a run with loss=...; pass loss to the "
@@ -312,6 +320,7 @@ class Trajectory:
         r"""First k with :math:`e_k \le \varepsilon\, e_0` (or :math:`e_k \le \varepsilon` if
         ``relative=False``); ``math.inf`` if the run never gets there. ``of`` as in
         :meth:`rate`, default the loss gap :math:`f(x_k) - f^\star`."""
+        eps = _validate.scalar("eps", eps)
         _validate.positive("eps", eps)
         e = self._series(of, f_star, x_star)
         if e.shape[0] == 0:
@@ -340,7 +349,11 @@ class ModuleRecorder:
     """
 
     def __init__(self, method: str, eta, beta, steps: int, *, diffs: tuple = (),
-                 block: int = 64):
+                 block: int = 64, numbers_per_step: int = 2):
+        # the host keeps every step's values: refuse a run whose record cannot fit
+        # (``numbers_per_step``: the values recorded at one step, e.g. 2 x trials)
+        _validate.positive_int("steps", steps)
+        _validate.records(steps, numbers_per_step)
         self.method, self.eta, self.beta, self.steps = method, eta, beta, steps
         self.diffs, self.block = set(diffs), block
         self.pending: dict[str, list] = {}

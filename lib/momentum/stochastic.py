@@ -27,9 +27,14 @@ y_B)/b` of a batch :math:`B` of :math:`b` samples drawn without replacement at e
   with :math:`\eta_1` = ``eta``, :math:`\gamma` = ``beta``, :math:`\eta_2` = ``eta2``; with
   :math:`\eta_2 = 0` it is Nesterov's method in the same variables (tested).
 
-Every method records the full loss :math:`f` at the point where it takes its gradient
-(:math:`w_k`, or the extrapolated point), for ``trials`` independent runs at once (one row of a
-``(trials, d)`` tensor each, with its own batches; the same seed gives every method the same
+Every method records the full loss :math:`f` at the book's iterate (:mod:`momentum.optimizers`,
+convention ``"book"``): at :math:`w_k` for SGD and heavy ball, at :math:`x_k` for Nesterov
+(Liao & Kyrillidis's eq. (2) from :math:`y_0 = x_0`; PyTorch's parameters are the extrapolated
+:math:`y_k`, so :math:`x_k` comes from :func:`momentum.optimizers.book_iterates`) and at
+:math:`w_k` for MaSS (its :math:`u_k` is the extrapolated point); the full-gradient norm is
+recorded where the method takes its gradient (:math:`w_k`, :math:`y_k`, :math:`u_k`), as
+:func:`momentum.optimizers.nesterov` does. ``trials`` independent runs go at once (one row of
+a ``(trials, d)`` tensor each, with its own batches; the same seed gives every method the same
 batches).
 """
 
@@ -41,7 +46,7 @@ import numpy as np
 import torch
 
 from . import _validate
-from .optimizers import torch_optimizer
+from .optimizers import book_iterates, torch_optimizer
 from .records import ModuleRecorder, Trajectory
 
 __all__ = ["LeastSquares", "least_squares", "minibatch_run", "MINIBATCH_METHODS"]
@@ -55,6 +60,18 @@ class LeastSquares:
 
     X: torch.Tensor
     y: torch.Tensor
+
+    def __post_init__(self):
+        X = _validate.tensor("X", self.X)
+        y = _validate.tensor("y", self.y)
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"X must have shape (n, d), got {tuple(X.shape)}")
+        if tuple(y.shape) != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
+        _validate.finite("X", X)
+        _validate.finite("y", y)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
 
     @property
     def n(self) -> int:
@@ -107,6 +124,8 @@ def least_squares(n: int, d: int, *, decay: float = 1.0, seed: int = 0) -> Least
     if d <= n:
         raise ValueError(f"d must exceed n (over-parameterised), got n = {n}, d = {d}")
     _validate.finite("decay", decay)
+    seed = _validate.seed("seed", seed)
+    _validate.size("d", float(n) * d + 2 * d, what=f"a ({n}, {d}) data matrix")
     gen = torch.Generator().manual_seed(seed)
     scale = torch.arange(1, d + 1, dtype=torch.float64) ** (-decay / 2)
     scale = scale / scale.norm()
@@ -120,11 +139,12 @@ def minibatch_run(problem: LeastSquares, method: str, *, eta: float, beta: float
                   eta2: float = 0.0) -> Trajectory:
     r"""Run ``method`` (one of :data:`MINIBATCH_METHODS`, module docstring) from
     :math:`w_0 = 0` for ``steps`` steps with batches of ``batch`` samples, ``trials`` runs at
-    once. Returns a :class:`~momentum.records.Trajectory` whose ``losses`` and ``grad_norms``
-    (full loss and full-gradient norm, at the point where the method takes its gradient) have
-    shape ``(K + 1, trials)``; the divergence rule of the book applies (a run that diverges
-    stops the stack, with a warning, and the Trajectory says so)."""
-    if method not in MINIBATCH_METHODS:
+    once. Returns a :class:`~momentum.records.Trajectory` whose ``losses`` (the full loss at
+    the book's iterate: :math:`w_k`, Nesterov's :math:`x_k`, MaSS's :math:`w_k`) and
+    ``grad_norms`` (the full-gradient norm where the method takes its gradient) have shape
+    ``(K + 1, trials)``; the divergence rule of the book applies (a run that diverges stops
+    the stack, with a warning, and the Trajectory says so)."""
+    if not isinstance(method, str) or method not in MINIBATCH_METHODS:
         raise ValueError(f"method must be one of {MINIBATCH_METHODS}, got {method!r}")
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
@@ -136,6 +156,11 @@ def minibatch_run(problem: LeastSquares, method: str, *, eta: float, beta: float
         raise ValueError(f"batch must be at most n = {problem.n}, got {batch}")
     if method == "sgd" and beta != 0:
         raise ValueError(f"beta must be 0 for sgd, got {beta!r}")
+    seed = _validate.seed("seed", seed)
+    # the iterates (three copies for mass) and one batch draw of (trials, n) at once
+    _validate.size("trials", float(trials) * (3 * problem.d + 2 * problem.n),
+                   what=f"{trials} runs of {problem.d} weights")
+    _validate.records(steps, 2 * trials)
     gen = torch.Generator().manual_seed(seed)
     W = torch.zeros(trials, problem.d, dtype=torch.float64)
     rec = ModuleRecorder(method, eta, beta, steps)
@@ -143,14 +168,15 @@ def minibatch_run(problem: LeastSquares, method: str, *, eta: float, beta: float
     def batches():
         return torch.rand(trials, problem.n, generator=gen).argsort(-1)[:, :batch]
 
-    def record(Z) -> bool:
-        return rec.record(losses=problem.loss(Z),
+    def record(X, Z) -> bool:
+        """The loss at the iterate X, the gradient norm at Z (where the gradient is taken)."""
+        return rec.record(losses=problem.loss(X),
                           grad_norms=torch.linalg.vector_norm(problem.grad(Z), dim=-1))
 
     if method == "mass":
         w, u = W.clone(), W.clone()
         for k in range(steps + 1):
-            if record(u) or k == steps:
+            if record(w, u) or k == steps:
                 break
             g = problem.grad(u, batches())
             w_next = u - eta * g
@@ -160,7 +186,8 @@ def minibatch_run(problem: LeastSquares, method: str, *, eta: float, beta: float
     p = torch.nn.Parameter(W)
     opt = torch_optimizer("gd" if method == "sgd" else method, [p], eta=eta, beta=beta)
     for k in range(steps + 1):
-        if record(p.detach()) or k == steps:
+        (x,) = book_iterates(opt, [p])        # x_k (= p_k but for Nesterov's y_k)
+        if record(x, p.detach()) or k == steps:
             break
         p.grad = problem.grad(p.detach(), batches())
         opt.step()

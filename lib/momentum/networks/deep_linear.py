@@ -41,14 +41,7 @@ __all__ = ["DeepLinear", "DeepLinearResNet", "linear_ntk", "LinearNTKConstants",
 
 
 def _seed_list(seeds) -> tuple[list[int], bool]:
-    single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
-    if single:
-        return [int(seeds)], True
-    if isinstance(seeds, (list, tuple, range, np.ndarray)):
-        out = list(seeds)
-        if out and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in out):
-            return [int(s) for s in out], False
-    raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
+    return _validate.seeds("seeds", seeds)
 
 
 def _orthogonal(rows: int, cols: int, gen: torch.Generator, dtype) -> torch.Tensor:
@@ -73,7 +66,7 @@ class _LinearFamily(nn.Module):
     def _X(self, X, name: str = "X") -> torch.Tensor:
         """X on the weights' device and dtype, checked: shape (d_x, n) or (B, d_x, n)."""
         W = self._ref()
-        X = torch.as_tensor(X)
+        X = torch.as_tensor(_validate.real(name, X, allow_empty=True, finite_=False))
         if not X.is_floating_point():
             X = X.to(torch.float64)
         X = X.to(device=W.device, dtype=W.dtype)
@@ -89,7 +82,8 @@ class _LinearFamily(nn.Module):
 
     def _Y(self, Y, n: int) -> torch.Tensor:
         W = self._ref()
-        Y = torch.as_tensor(Y, dtype=W.dtype, device=W.device)
+        Y = torch.as_tensor(_validate.real("Y", Y, allow_empty=True, finite_=False),
+                            dtype=W.dtype, device=W.device)
         if Y.ndim not in (2, 3) or tuple(Y.shape[-2:]) != (self.d_out, n):
             raise ValueError(f"Y must have shape (d_y, n) = ({self.d_out}, {n}) (or a leading "
                              f"stack axis), got {tuple(Y.shape)}")
@@ -148,10 +142,14 @@ class DeepLinear(_LinearFamily):
                              f"integers, got {widths!r}")
         for i, w in enumerate(widths):
             _validate.positive_int(f"widths[{i}]", w)
-        if init not in ("gaussian", "orthogonal"):
+        if not isinstance(init, str) or init not in ("gaussian", "orthogonal"):
             raise ValueError(f"init must be 'gaussian' or 'orthogonal', got {init!r}")
         seed_list, single = _seed_list(seeds)
         depth = len(widths) - 1
+        _validate.size("widths", len(seed_list) * sum(
+            widths[i] * widths[i + 1] for i in range(depth)) * (2 if init == "orthogonal" else 1),
+            itemsize=torch.empty((), dtype=dtype).element_size(),
+            what=f"the weights of {len(seed_list)} network(s) of widths {widths}")
         layers: list[list[torch.Tensor]] = [[] for _ in range(depth)]
         for s in seed_list:
             gen = torch.Generator().manual_seed(s)
@@ -228,6 +226,10 @@ class DeepLinearResNet(_LinearFamily):
         for name, v in (("d_in", d_in), ("width", width), ("d_out", d_out), ("depth", depth)):
             _validate.positive_int(name, v)
         seed_list, single = _seed_list(seeds)
+        _validate.size("width", len(seed_list) * width * (d_in + d_out + depth * width),
+                       itemsize=torch.empty((), dtype=dtype).element_size(),
+                       what=f"the weights of {len(seed_list)} ResNet(s) of width {width}, "
+                            f"depth {depth}")
         As, Bs = [], []
         for s in seed_list:
             gen = torch.Generator().manual_seed(s)
@@ -293,6 +295,12 @@ def linear_ntk(model, X) -> torch.Tensor:
     with step :math:`\eta` moves the residual by :math:`-\eta H\,\mathrm{vec}(U)` to first order.
     """
     _check_model(model)
+    X = model._X(X)
+    stack = model.weights[0].shape[0] if model.batched else 1
+    _validate.size("X", 2 * stack * (model.d_out * X.shape[-1]) ** 2,
+                   itemsize=X.element_size(),
+                   what=f"the kernel of {model.d_out} x {X.shape[-1]} residuals (twice, with "
+                        "the term being added)")
     H = None
     for S, P in model.factors(X):
         SS = S @ S.transpose(-1, -2)
@@ -348,7 +356,11 @@ def regression_problem(n: int, d_in: int, d_out: int, *, kappa: float, seed: int
     if d_in < n:
         raise ValueError(f"d_in must be >= n for X to have full column rank, got d_in={d_in}, "
                          f"n={n}")
-    gen = torch.Generator().manual_seed(int(seed))
+    seed = _validate.seed("seed", seed)
+    _validate.size("n", n * (d_in + n + d_out) + d_in * n,
+                   itemsize=torch.empty((), dtype=dtype).element_size(),
+                   what=f"a ({d_in}, {n}) input matrix, its factors and a ({d_out}, {n}) target")
+    gen = torch.Generator().manual_seed(seed)
     Uq = _orthogonal(d_in, n, gen, dtype)
     Vq = _orthogonal(n, n, gen, dtype)
     s = torch.as_tensor(np.geomspace(1.0, float(kappa) ** -0.5, n), dtype=dtype)
@@ -396,7 +408,7 @@ def train_deep_linear(model, X, Y, *, method: str, eta, beta=0.0, steps: int,
     ``grad_norms`` likewise, no iterates).
     """
     _check_model(model)
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _validate.positive_int("steps", steps)
     X = model._X(X)

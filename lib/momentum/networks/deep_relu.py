@@ -10,6 +10,7 @@ nice block), u = (vec(W_1), ..., vec(W_{Lambda-1})) (the wild block).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,18 +70,12 @@ class DeepReLU(nn.Module):
                              f"integers (Lambda >= 2), got {widths!r}")
         for i, w in enumerate(widths):
             _validate.positive_int(f"widths[{i}]", w)
-        n_seeds = 1 if isinstance(seeds, (int, np.integer)) else len(seeds) \
-            if hasattr(seeds, "__len__") else 1
+        if isinstance(seeds, range):
+            _validate.size("seeds", 1.0 * len(seeds), what=f"{len(seeds)} networks")
+        seed_list, single = _validate.seeds("seeds", seeds)
+        n_seeds = len(seed_list)
         _validate.size("widths", 4.0 * n_seeds * sum(a * b for a, b in zip(widths, widths[1:])),
                        what=f"{n_seeds} network(s) of widths {widths}")
-        single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
-        if not single and not isinstance(seeds, (list, tuple, range, np.ndarray)):
-            raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got "
-                             f"{seeds!r}")
-        seed_list = [int(seeds)] if single else list(seeds)
-        if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
-                                    for s in seed_list):
-            raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
         depth = len(widths) - 1
         layers: list[list[torch.Tensor]] = [[] for _ in range(depth)]
         for s in seed_list:
@@ -116,7 +111,8 @@ class DeepReLU(nn.Module):
 
     def targets(self, Y, n: int) -> torch.Tensor:
         """Y as a tensor of shape (n, d_Lambda); a vector (n,) is allowed when d_Lambda = 1."""
-        Y = torch.as_tensor(Y, dtype=self.weights[0].dtype, device=self.weights[0].device)
+        Y = torch.as_tensor(_validate.real("Y", Y, allow_empty=True, finite_=False),
+                            dtype=self.weights[0].dtype, device=self.weights[0].device)
         if Y.ndim == 1 and self.widths[-1] == 1:
             Y = Y.unsqueeze(-1)
         if tuple(Y.shape) != (n, self.widths[-1]):
@@ -206,7 +202,7 @@ width_requirement = theory.width_requirement
 
 
 def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: float = 0.0,
-                    steps: int, track_features: bool = True) -> Trajectory:
+                    steps: int, track_features=True) -> Trajectory:
     r"""Full-batch training of ``model`` (one network or a stack) on
     :math:`f = \tfrac12\|F_\Lambda - Y\|_F^2` with ``method`` in ``"gd"``, ``"heavy_ball"``,
     ``"nesterov"``, through :func:`momentum.optimizers.torch_optimizer` (``torch.optim.SGD``),
@@ -233,34 +229,53 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     * ``drift``: :math:`\|F_{\Lambda-1}(u_k) - F_{\Lambda-1}(u_0)\|_2`, shape ``(K+1, ...)``.
 
     ``track_features=False`` skips the singular values (``alphas``, ``drift`` and ``dx_null``
-    are then NaN). ``traj.rate(of="residual")`` fits the rate of
+    are then NaN); a tuple of some of ``"alphas"``, ``"drift"``, ``"dx_null"`` computes only
+    those (the others NaN), so a run pays only for the series it reads. The spectra are taken
+    from the small factor of a QR decomposition (:math:`F^\top = QR`, so :math:`F` and
+    :math:`R^\top` share their singular values, and :math:`QQ^\top` projects onto the row
+    space of :math:`F`) and the drift from the largest eigenvalue of
+    :math:`DD^\top`, :math:`D = F - F_0`: the same numbers as a full SVD to round-off, at a
+    fraction of its cost. Without Nesterov's momentum PyTorch's parameters are the book's
+    iterates, and the one forward pass of the step also gives the record.
+    ``traj.rate(of="residual")`` fits the rate of
     :math:`\|F_\Lambda - Y\|_F = \sqrt{2 f}`: on the last-layer least-squares problem with
     frozen features, GD with :math:`\eta = 1/L_1` contracts it like :math:`1 - 1/\kappa_x` and
     Nesterov with :math:`\beta = (\sqrt{\kappa_x}-1)/(\sqrt{\kappa_x}+1)` like
     :math:`1 - 1/\sqrt{\kappa_x}`.
     """
     _check_deep(model)
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _validate.positive_int("steps", steps)
+    track = _tracked(track_features)
     X = model._X(X)
     Y = model.targets(Y, X.shape[0])
     params = list(model.weights)
     opt = torch_optimizer(method, params, eta=eta, beta=beta)
-    F0 = model.features(X).detach()
-    rec = ModuleRecorder(method, eta, beta, steps, diffs=("dx", "du", "dx_null"))
+    trials = math.prod(_batch_shape(model))
+    rec = ModuleRecorder(method, eta, beta, steps, diffs=("dx", "du", "dx_null"),
+                         numbers_per_step=7 * trials)
+    F0 = model.features(X).detach() if "drift" in track else None
+    shifted = method == "nesterov" and float(beta) > 0    # PyTorch's p_k is not x_k
     prev = None
     for k in range(steps + 1):
         ws = book_iterates(opt, params)                  # the book's x_k (PyTorch's p_k shifted)
-        with torch.no_grad():
-            F = _deep_forward(ws, X, penultimate=True)
-            loss = 0.5 * ((F @ ws[-1] - Y) ** 2).sum((-2, -1))
-        alpha, drift, Vh = _spectrum(F, F0, track_features)
+        opt.zero_grad()
+        F_p = _deep_forward(params, X, penultimate=True)
+        out = F_p @ params[-1]
+        (0.5 * ((out - Y) ** 2).sum((-2, -1))).sum().backward()
+        if shifted:
+            with torch.no_grad():
+                F = _deep_forward(ws, X, penultimate=True)
+                loss = 0.5 * ((F @ ws[-1] - Y) ** 2).sum((-2, -1))
+        else:                                            # the step's own forward pass is x_k's
+            F = F_p.detach()
+            loss = 0.5 * ((out.detach() - Y) ** 2).sum((-2, -1))
+        alpha, drift, Vh = _spectrum(F, F0, track, vectors=model.width > X.shape[0])
         values = {"losses": loss, "alphas": alpha, "drift": drift}
         if prev is not None:
-            values.update(_block_steps(ws, Vh_prev_ws=prev, n=X.shape[0], width=model.width))
-        opt.zero_grad()
-        (0.5 * ((_deep_forward(params, X) - Y) ** 2).sum((-2, -1))).sum().backward()
+            values.update(_block_steps(ws, Vh_prev_ws=prev, n=X.shape[0], width=model.width,
+                                       null="dx_null" in track))
         values["grad_norms"] = torch.sqrt(sum(torch.linalg.vector_norm(p.grad, dim=(-2, -1)) ** 2
                                               for p in params if p.grad is not None))
         if rec.record(**values) or k == steps:
@@ -270,19 +285,58 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     return rec.trajectory()
 
 
-def _spectrum(F, F0, track_features: bool):
+#: The per-step feature series :func:`train_deep_relu` can track.
+FEATURE_SERIES = ("alphas", "drift", "dx_null")
+
+
+def _tracked(track_features) -> tuple:
+    if isinstance(track_features, (bool, np.bool_)):
+        return FEATURE_SERIES if track_features else ()
+    if isinstance(track_features, (list, tuple, set)) and all(
+            t in FEATURE_SERIES for t in track_features):
+        return tuple(track_features)
+    raise ValueError(f"track_features must be True, False or a tuple of some of "
+                     f"{FEATURE_SERIES}, got {track_features!r:.80}")
+
+
+def _spectrum(F, F0, track: tuple, *, vectors: bool):
     r""":math:`\alpha = \sigma_{\min}(F)`, :math:`\|F - F_0\|_2` and the right singular vectors of
-    the features ``F`` (NaN and ``None`` when not tracked). Non-finite entries (a run past the
-    step where it diverged, cut from the record) are zeroed so the SVD does not fail."""
-    if not track_features:
-        nan = torch.full(F.shape[:-2], float("nan"), dtype=F.dtype, device=F.device)
+    the features ``F`` (NaN and ``None`` where not tracked; the vectors only for
+    ``dx_null``, and only when ``vectors``, i.e. :math:`d_{\Lambda-1} > n`). Non-finite entries
+    (a run past the step where it diverged, cut from the record) are zeroed so the
+    decompositions do not fail. With :math:`F^\top = QR` (:math:`F` of shape ``(n, d)``,
+    :math:`n \le d`), :math:`F = R^\top Q^\top` has the singular values of the small
+    :math:`R^\top`, and its row space is the column space of :math:`Q` (the projector
+    :math:`QQ^\top` onto it is all ``dx_null`` needs)."""
+    nan = torch.full(F.shape[:-2], float("nan"), dtype=F.dtype, device=F.device)
+    if not track:
         return nan, nan, None
-    F = torch.nan_to_num(F, nan=0.0, posinf=0.0, neginf=0.0)
-    _, S, Vh = torch.linalg.svd(F, full_matrices=False)
-    return S[..., -1], torch.linalg.matrix_norm(F - F0, ord=2), Vh
+    if not bool(torch.isfinite(F).all()):
+        F = torch.nan_to_num(F, nan=0.0, posinf=0.0, neginf=0.0)
+    alpha, drift, Vh = nan, nan, None
+    want_vh = "dx_null" in track and vectors
+    if "alphas" in track or want_vh:
+        tall = F.shape[-2] <= F.shape[-1]
+        if want_vh and tall:
+            # the row space of F is the column space of Q (F^T = QR): project with Q itself,
+            # returned as the rows of an orthonormal basis, as Vh would be
+            Q, R = torch.linalg.qr(F.transpose(-1, -2))
+            Vh = Q.transpose(-1, -2)
+        elif want_vh:
+            _, S, Vh = torch.linalg.svd(F, full_matrices=False)
+            R = None
+        else:
+            R = torch.linalg.qr(F.transpose(-1, -2) if tall else F, mode="r")[1]
+        if "alphas" in track:
+            alpha = (torch.linalg.svdvals(R) if R is not None else S)[..., -1]
+    if "drift" in track:
+        D = F - F0
+        G = D @ D.transpose(-1, -2) if D.shape[-2] <= D.shape[-1] else D.transpose(-1, -2) @ D
+        drift = torch.linalg.eigvalsh(G)[..., -1].clamp_min(0).sqrt()
+    return alpha, drift, Vh
 
 
-def _block_steps(ws, *, Vh_prev_ws, n: int, width: int) -> dict:
+def _block_steps(ws, *, Vh_prev_ws, n: int, width: int, null: bool = True) -> dict:
     r""":math:`\|x_{k} - x_{k-1}\|`, :math:`\|u_{k} - u_{k-1}\|` and the part of the last-layer
     step in the null space of :math:`F_{\Lambda-1}(u_{k-1})` (device tensors)."""
     p_ws, p_Vh = Vh_prev_ws
@@ -290,10 +344,12 @@ def _block_steps(ws, *, Vh_prev_ws, n: int, width: int) -> dict:
     dx = torch.linalg.vector_norm(dW, dim=(-2, -1))
     du = torch.sqrt(sum(torch.linalg.vector_norm(a - b, dim=(-2, -1)) ** 2
                         for a, b in zip(ws[:-1], p_ws[:-1])))
-    if p_Vh is None:
+    if not null:
         null = torch.full_like(dx, float("nan"))
     elif width <= n:
         null = torch.zeros_like(dx)
+    elif p_Vh is None:
+        null = torch.full_like(dx, float("nan"))
     else:
         inside = p_Vh.transpose(-1, -2) @ (p_Vh @ dW)
         null = torch.linalg.vector_norm(dW - inside, dim=(-2, -1))

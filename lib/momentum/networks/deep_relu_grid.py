@@ -89,18 +89,19 @@ def tuned_betas(kappa_x: float, kappa: float, c: float = 1.0) -> dict:
 
 
 def _train(shape, X, y, method, eta, beta, *, seeds, steps, frozen, device, scales=None,
-           gain=1.0) -> Trajectory:
+           gain=1.0, track=True) -> Trajectory:
     net = rescale_init(DeepReLU(shape, seeds=seeds), last_scale=scales, gain=gain).to(device)
     for W in net.weights[:-1]:
         W.requires_grad_(not frozen)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
         return train_deep_relu(net, X, y, method=method, eta=eta, beta=beta, steps=steps,
-                               track_features=not frozen)
+                               track_features=track if not frozen else False)
 
 
 def train_grid(X, y, depths: Sequence[int], widths: Sequence[int], *, seeds: Sequence[int],
-               steps: int, c: float = 1.0, hidden: int = 64, device="cpu") -> dict:
+               steps: int, c: float = 1.0, hidden: int = 64, device="cpu",
+               track: Sequence[str] = ("gd", "classical")) -> dict:
     r"""Train every (depth, width) with the three :data:`RUNS`, all layers and frozen, one
     stack of ``seeds`` per run, at :math:`\eta = c/L_1` (see the module docstring).
 
@@ -108,7 +109,13 @@ def train_grid(X, y, depths: Sequence[int], widths: Sequence[int], *, seeds: Seq
     :class:`~momentum.networks.DeepReLUConstants` at initialisation and
     ``runs[name] = {"rec", "frozen", "asymptotic"}``: the two :class:`Trajectory`\ s and the
     frozen problem's asymptotic rate, the median over seeds of
-    :math:`\max_i \rho(T(\sigma_i(F_{\Lambda-1})^2))` (``theory.rate_on_spectrum``)."""
+    :math:`\max_i \rho(T(\sigma_i(F_{\Lambda-1})^2))` (``theory.rate_on_spectrum``).
+
+    The feature series of a run (``alphas``, ``drift``, ``dx_null``: a few small
+    decompositions every step) are computed for the runs named in ``track`` only, by default
+    the two that Chapter 3 reads (:func:`quietness` of another run is then NaN)."""
+    if isinstance(track, str) or not all(t in NAMES for t in track):
+        raise ValueError(f"track must be a sequence of names in {list(NAMES)}, got {track!r}")
     _validate.positive("c", c)
     _validate.positive_int("steps", steps)
     if not depths or not widths:
@@ -126,7 +133,8 @@ def train_grid(X, y, depths: Sequence[int], widths: Sequence[int], *, seeds: Seq
             runs = {}
             for method, name in RUNS:
                 runs[name] = {key: _train(shape, X, y, method, eta, betas[name], seeds=seeds,
-                                          steps=steps, frozen=frozen, device=device)
+                                          steps=steps, frozen=frozen, device=device,
+                                          track=name in track)
                               for key, frozen in [("rec", False), ("frozen", True)]}
                 asym = [theory.rate_on_spectrum(method, s ** 2, eta, betas[name])
                         for s in spectra]
@@ -190,7 +198,7 @@ def quietness(grid: dict, name: str) -> dict:
     relative feature drift :math:`\max_k \|F_{\Lambda-1}(u_k) - F_{\Lambda-1}(u_0)\|_2 /
     \alpha_0` of the run ``name``, over the steps recorded (a diverged stack stops at the step
     where the divergence rule fired, so its numbers measure the blow-up, not a quiet regime)."""
-    if name not in NAMES:
+    if not isinstance(name, str) or name not in NAMES:
         raise ValueError(f"name must be one of {list(NAMES)}, got {name!r}")
     out = {}
     for key, r in grid.items():
@@ -234,7 +242,7 @@ def scale_sweep(X, y, *, depth: int, widths: Sequence[int], scales: Sequence,
                                c)["classical"]
             recs = {m: _train(shape, X, y, m, eta, b, seeds=list(seeds) * len(s_vals),
                               steps=steps, frozen=False, device="cpu",
-                              scales=stack_scales, gain=gain)
+                              scales=stack_scales, gain=gain, track=("alphas", "drift"))
                     for m, b in [("gd", 0.0), ("nesterov", beta)]}
             for i, (s, s_val) in enumerate(zip(scales, s_vals)):
                 sl = slice(i * S, (i + 1) * S)

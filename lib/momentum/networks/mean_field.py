@@ -16,22 +16,20 @@ move: a gradient step moves :math:`w_r` by :math:`O(\eta/\sqrt m)` in the NTK sc
 :math:`O(\eta)` here, whatever the width, so the features (the activation patterns, and with them
 :math:`H`) keep changing as :math:`m` grows.
 
-:func:`~momentum.networks.ntk_gram` with ``method="closed"`` evaluates
-:math:`(x_i^\top x_j)\,\frac1m\sum_r \mathbb 1\{w_r^\top x_i \ge 0, w_r^\top x_j \ge 0\}`, which
-depends on the weights only: for a mean-field network it returns :math:`m` times its Gram
-matrix, the kernel in the normalisation of Chapter 4, which is what the chapter compares.
+:func:`~momentum.networks.ntk_gram` is the Gram matrix of the model's own Jacobian, so for a
+mean-field network it is :math:`H/m`; :func:`ntk_normalised_gram` rescales it by :math:`m`
+into the normalisation of Chapter 4 (the kernel :math:`H` of the same weights), which is what
+Chapter 6 compares across the two scalings.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .. import _validate
-from .two_layer import TwoLayerReLU
+from .two_layer import TwoLayerReLU, ntk_gram
 
-__all__ = ["MeanFieldTwoLayer", "mean_field_step"]
+__all__ = ["MeanFieldTwoLayer", "mean_field_step", "ntk_normalised_gram"]
 
 
 class MeanFieldTwoLayer(TwoLayerReLU):
@@ -39,13 +37,35 @@ class MeanFieldTwoLayer(TwoLayerReLU):
     :math:`\\sqrt m` (module docstring); trains with
     :func:`~momentum.networks.train_two_layer` like the original."""
 
-    def forward(self, X) -> torch.Tensor:
-        return super().forward(X) / math.sqrt(self.m)
+    @property
+    def output_scale(self) -> float:
+        """:math:`1/m`, the mean-field scaling (instead of :math:`1/\\sqrt m`)."""
+        return 1 / self.m
 
 
 def mean_field_step(eta: float, m: int) -> float:
     r"""The mean-field step :math:`m\,\eta` whose residual dynamics at initialisation match
     those of the :math:`1/\sqrt m` network with step ``eta``."""
+    eta = _validate.scalar("eta", eta)
     _validate.positive("eta", eta)
     _validate.positive_int("m", m)
-    return m * eta
+    return _validate.result("eta and m", m * eta)
+
+
+def ntk_normalised_gram(model: TwoLayerReLU, X) -> torch.Tensor:
+    r"""The kernel of ``model`` in the normalisation of Chapter 4 (the NTK scaling):
+
+    .. math::
+        H_{ij} = \frac{x_i^\top x_j}{m} \sum_{r=1}^m
+        \mathbb 1\{w_r^\top x_i \ge 0,\ w_r^\top x_j \ge 0\}
+        = \frac{1}{m\,c_m^2}\, H^{\mathrm{model}}_{ij},
+
+    where :math:`H^{\mathrm{model}}` = :func:`~momentum.networks.ntk_gram` is the Gram matrix
+    of the model's own Jacobian and :math:`c_m` its output scale: the identity for a
+    :class:`~momentum.networks.TwoLayerReLU`, :math:`m` times the model's kernel for a
+    :class:`MeanFieldTwoLayer` (whose Jacobian carries :math:`1/m` instead of
+    :math:`1/\sqrt m`). It depends on the weights only, so the two scalings can be compared
+    on one scale (Chapter 6)."""
+    if not isinstance(model, TwoLayerReLU):
+        raise ValueError(f"model must be a TwoLayerReLU, got {type(model).__name__}")
+    return ntk_gram(model, X) / (model.m * model.output_scale ** 2)

@@ -8,12 +8,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
 from .. import _validate
-from ..optimizers import torch_optimizer
+from ..optimizers import METHODS, liu_step
 from ..records import ModuleRecorder, Trajectory
 from ._shared import _inputs
 
@@ -44,14 +43,12 @@ class TwoLayerReLU(nn.Module):
         super().__init__()
         _validate.positive_int("m", m)
         _validate.positive_int("d", d)
-        single = isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool)
-        seed_list = [int(seeds)] if single else \
-            (list(seeds) if isinstance(seeds, Sequence) and not isinstance(seeds, str) else [])
-        if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
-                                    for s in seed_list):
-            raise ValueError(f"seeds must be an int or a non-empty sequence of ints, got {seeds!r}")
-        # W (B x m x d) and its stacked copy, plus training's gradient and momentum buffer
-        _validate.size("m", 4.0 * len(seed_list) * m * d,
+        if isinstance(seeds, range):
+            _validate.size("seeds", 1.0 * len(seeds), what=f"{len(seeds)} networks")
+        seed_list, single = _validate.seeds("seeds", seeds)
+        # W (B x m x d) and its stacked copy, plus training's W(0), gradient, W(k-1) and
+        # gradient at W(k-1)
+        _validate.size("m", 6.0 * len(seed_list) * m * d,
                        what=f"{len(seed_list)} network(s) of width m = {m}, d = {d}")
         Ws, As = [], []
         for s in seed_list:
@@ -63,6 +60,13 @@ class TwoLayerReLU(nn.Module):
         self.W = nn.Parameter(W[0] if single else W)
         self.register_buffer("a", a[0] if single else a)
 
+    @property
+    def output_scale(self) -> float:
+        r"""The factor :math:`c_m` in :math:`f = c_m \sum_r a_r \sigma(w_r^\top x)`:
+        :math:`1/\sqrt m` here (the NTK scaling), :math:`1/m` for
+        :class:`~momentum.networks.mean_field.MeanFieldTwoLayer`."""
+        return 1 / math.sqrt(self.m)
+
     def forward(self, X) -> torch.Tensor:
         # no finiteness check: runs under torch.func; but no complex or bool input either
         if not isinstance(X, torch.Tensor):
@@ -73,7 +77,7 @@ class TwoLayerReLU(nn.Module):
         if X.ndim != 2 or X.shape[1] != self.d:
             raise ValueError(f"X must have d = {self.d} columns, got shape {tuple(X.shape)}")
         pre = self.W @ X.T                                           # (..., m, n)
-        return (self.a.unsqueeze(-1) * torch.relu(pre)).sum(-2) / math.sqrt(self.m)
+        return (self.a.unsqueeze(-1) * torch.relu(pre)).sum(-2) * self.output_scale
 
     def loss(self, X, y) -> torch.Tensor:
         r""":math:`\ell(W) = \tfrac12 \sum_i (f(x_i) - y_i)^2`; shape ``()``, or ``(B,)`` for a
@@ -111,25 +115,33 @@ class TwoLayerReLU(nn.Module):
 
 
 def ntk_gram(model: TwoLayerReLU, X, *, method: str = "closed") -> torch.Tensor:
-    r"""The empirical NTK Gram matrix :math:`H(t)` of a :class:`TwoLayerReLU` at its current
-    weights (Liu et al. 2023, eq. (9); Du et al. 2019, eq. (4)):
+    r"""The empirical NTK Gram matrix :math:`H(t)` of a :class:`TwoLayerReLU` (or of a
+    :class:`~momentum.networks.mean_field.MeanFieldTwoLayer`) at its current weights, the Gram
+    matrix of the model's own Jacobian (Liu et al. 2023, eq. (9); Du et al. 2019, eq. (4)):
 
     .. math::
         H_{ij} = \sum_{r=1}^m \Big\langle \frac{\partial f_i}{\partial w_r},
         \frac{\partial f_j}{\partial w_r} \Big\rangle
-        = \frac{x_i^\top x_j}{m} \sum_{r=1}^m
+        = c_m^2\, x_i^\top x_j \sum_{r=1}^m
         \mathbb 1\{w_r^\top x_i \ge 0,\ w_r^\top x_j \ge 0\},
 
-    using :math:`\partial f_i / \partial w_r = a_r x_i \mathbb 1\{w_r^\top x_i \ge 0\}/\sqrt m`
-    (eq. (16)) and :math:`a_r^2 = 1`. ``method="closed"`` evaluates the right-hand side (any
-    stack of networks, shape ``(..., n, n)``); ``method="autograd"`` builds the Jacobian with
-    ``torch.func.jacrev`` and forms :math:`J J^\top` (one network; it differs from the closed
-    form only where some :math:`w_r^\top x_i = 0` exactly, a null event).
+    using :math:`\partial f_i / \partial w_r = c_m a_r x_i \mathbb 1\{w_r^\top x_i \ge 0\}`
+    (eq. (16)) and :math:`a_r^2 = 1`, with :math:`c_m` = ``model.output_scale``:
+    :math:`1/\sqrt m` for the NTK network (so :math:`c_m^2 = 1/m`, the paper's
+    :math:`\frac1m \sum_r`), :math:`1/m` for the mean-field one (whose kernel is therefore
+    :math:`1/m` times the NTK kernel of the same weights; to compare it in the NTK
+    normalisation use :func:`~momentum.networks.mean_field.ntk_normalised_gram`).
+    ``method="closed"`` evaluates the right-hand side (any stack of networks, shape
+    ``(..., n, n)``); ``method="autograd"`` builds the Jacobian with ``torch.func.jacrev`` and
+    forms :math:`J J^\top` (one network). The two agree for every model (tested); they differ
+    only where some :math:`w_r^\top x_i = 0` exactly, a null event.
     """
+    if not isinstance(method, str) or method not in ("closed", "autograd"):
+        raise ValueError(f"method must be 'closed' or 'autograd', got {method!r:.80}")
     X = _inputs(X).to(model.W)
     if method == "closed":
         S = model.activation_pattern(X)                              # (..., m, n)
-        return (X @ X.T) * (S.transpose(-1, -2) @ S) / model.m
+        return (X @ X.T) * (S.transpose(-1, -2) @ S) * model.output_scale ** 2
     if method == "autograd":
         if model.batched:
             raise ValueError("method='autograd' takes a single network; use method='closed'")
@@ -166,7 +178,8 @@ def max_distance(model: TwoLayerReLU, W0) -> torch.Tensor:
     r""":math:`\max_r \|w_r - w_r(0)\|_2`, the largest distance any neuron has moved from its
     initialisation (Liu et al. 2023, Lemmas 4 and 6 bound it by :math:`O(1/\sqrt m)`); shape
     ``()`` or ``(B,)``."""
-    W0 = torch.as_tensor(W0, dtype=model.W.dtype)
+    W0 = torch.as_tensor(_validate.real("W0", W0, allow_empty=True, finite_=False),
+                         dtype=model.W.dtype)
     if W0.shape != model.W.shape:
         raise ValueError(f"W0 must have the shape of model.W, {tuple(model.W.shape)}, got "
                          f"{tuple(W0.shape)}")
@@ -186,6 +199,7 @@ def kernel_drift(model: TwoLayerReLU, X, H0) -> tuple[torch.Tensor, torch.Tensor
     :math:`\|H(t) - H(0)\|_2 < \lambda_0/4` while every neuron stays near its start, which
     gives :math:`\lambda_{\min}(H(t)) > \lambda_0/2`. Shapes ``()`` each, or ``(B,)`` for a
     stack; ``H0`` has the shape of ``ntk_gram(model, X)``."""
+    H0 = _validate.real("H0", H0, allow_empty=True, finite_=False)
     H = ntk_gram(model, X)
     H0 = torch.as_tensor(H0, dtype=H.dtype, device=H.device)
     if H0.shape != H.shape:
@@ -202,26 +216,34 @@ def _kernel_drift(H, H0):
 
 def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta: float,
                     steps: int, kernel_every: int | None = None) -> Trajectory:
-    r"""Train ``model`` (one network or a stack) on :math:`\ell(W)` with full-batch heavy ball
-    (Liu et al. 2023, eq. (4)) or Nesterov (eq. (5)),
+    r"""Train ``model`` (one network or a stack; a :class:`TwoLayerReLU` or a
+    :class:`~momentum.networks.mean_field.MeanFieldTwoLayer`) on :math:`\ell(W)` with
+    full-batch gradient descent, heavy ball (Liu et al. 2023, eq. (4)) or Nesterov (eq. (5)),
+    as the paper writes them and from its start :math:`W(-1) = W(0)`,
 
     .. math::
         w_r(k+1) = w_r(k) + \beta\,(w_r(k) - w_r(k-1)) - \eta\,\nabla_{w_r}\ell(W(k))
         \;\big[-\, \beta\eta\,(\nabla_{w_r}\ell(W(k)) - \nabla_{w_r}\ell(W(k-1)))\big],
 
-    the bracket being Nesterov's gradient correction, through
-    :func:`momentum.optimizers.torch_optimizer` (``torch.optim.SGD``; eq. (5) is Nesterov in
-    the extrapolated variables, which is what PyTorch's ``nesterov=True`` iterates). The loss
-    of a stack is the sum of the networks' losses, whose gradient with respect to network
-    :math:`b`'s weights is that network's own gradient, so the stack trains as independent runs.
-    The model is trained in place.
+    the bracket being Nesterov's gradient correction (:func:`momentum.optimizers.liu_step`, the
+    book's convention ``"liu"``): the first step is :math:`-\eta\nabla\ell(W(0))` for both
+    methods, not PyTorch's :math:`-(1 + \beta)\eta\nabla\ell(W(0))` for Nesterov (the map
+    between the two starts is in :mod:`momentum.optimizers`). ``beta`` must be 0 for ``"gd"``.
 
-    Returns a :class:`~momentum.records.Trajectory` with ``losses`` :math:`\ell(W_k)`,
-    ``grad_norms`` :math:`\|\nabla \ell(W_k)\|_F` (at PyTorch's point, the extrapolated one
-    for Nesterov) and the series ``distances`` :math:`\max_r \|w_r(k) - w_r(0)\|`
-    (:func:`max_distance`), NumPy arrays of shape ``(K + 1,)`` or ``(K + 1, B)`` for a stack,
-    kept on the device during the run and copied to the host in blocks
-    (:class:`~momentum.records.ModuleRecorder`, which also applies the divergence rule).
+    The gradient is taken in closed form (Liu et al. 2023, eq. (16)): with
+    :math:`P = W X^\top`, :math:`S = \mathbb 1\{P > 0\}` (autograd's :math:`\sigma'(0) = 0`),
+    residuals :math:`r = f - y` and the output scale :math:`c_m` (``model.output_scale``),
+    :math:`\nabla_W \ell = c_m\,\mathrm{diag}(a)\, S\, \mathrm{diag}(r)\, X`; the tests
+    check the iterates against an autograd loop of eq. (5). The networks of a stack train as
+    independent runs. The model is trained in place.
+
+    Returns a :class:`~momentum.records.Trajectory` whose ``losses`` :math:`\ell(W(k))`,
+    ``grad_norms`` :math:`\|\nabla \ell(W(k))\|_F` and series ``distances``
+    :math:`\max_r \|w_r(k) - w_r(0)\|` (:func:`max_distance`) are all recorded at the
+    paper's iterate :math:`W(k)`, where the gradient is taken; NumPy arrays of shape
+    ``(K + 1,)`` or ``(K + 1, B)`` for a stack, kept on the device during the run and copied
+    to the host in blocks (:class:`~momentum.records.ModuleRecorder`, which also applies the
+    divergence rule).
 
     With ``kernel_every`` :math:`= j`, the record also holds the series ``kernel_drift``
     :math:`\|H(k) - H(0)\|_2` and ``kernel_min_eig`` :math:`\lambda_{\min}(H(k))`
@@ -231,6 +253,12 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
     """
     if not isinstance(model, TwoLayerReLU):
         raise ValueError(f"model must be a TwoLayerReLU, got {type(model).__name__}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    _validate.positive("eta", eta)
+    _validate.momentum("beta", beta)
+    if method == "gd" and beta != 0:
+        raise ValueError(f"beta must be 0 for gradient descent, got {beta!r}")
     _validate.positive_int("steps", steps)
     X = _inputs(X).to(model.W)
     y = torch.as_tensor(_validate.real("y", y), dtype=model.W.dtype, device=model.W.device)
@@ -238,28 +266,41 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
     if kernel_every is not None:
         _validate.positive_int("kernel_every", kernel_every)
-    opt = torch_optimizer(method, [model.W], eta=eta, beta=beta)
-    W0 = model.W.detach().clone()
+    eta, beta = float(eta), float(beta)
+    W = model.W
+    W0 = W.detach().clone()
     H0 = ntk_gram(model, X) if kernel_every else None
     rec = ModuleRecorder(method, eta, beta, steps)
-    for k in range(steps + 1):
-        opt.zero_grad()
-        loss = model.loss(X, y)
-        loss.sum().backward()
-        gnorm = torch.linalg.vector_norm(model.W.grad, dim=(-2, -1))
-        extra = {}
-        if kernel_every:
-            if k % kernel_every == 0 or k == steps:
-                drift, low = _kernel_drift(ntk_gram(model, X), H0)
-            else:
-                drift = low = torch.full_like(gnorm, float("nan"))
-            extra = {"kernel_drift": drift, "kernel_min_eig": low}
-        stop = rec.record(losses=loss, grad_norms=gnorm, distances=_max_distance(model.W, W0),
-                          **extra)
-        if stop or k == steps:
-            break
-        opt.step()
+    W_prev = G_prev = None
+    with torch.no_grad():
+        for k in range(steps + 1):
+            loss, G = _loss_and_gradient(model, X, y)
+            gnorm = torch.linalg.vector_norm(G, dim=(-2, -1))
+            extra = {}
+            if kernel_every:
+                if k % kernel_every == 0 or k == steps:
+                    drift, low = _kernel_drift(ntk_gram(model, X), H0)
+                else:
+                    drift = low = torch.full_like(gnorm, float("nan"))
+                extra = {"kernel_drift": drift, "kernel_min_eig": low}
+            stop = rec.record(losses=loss, grad_norms=gnorm, distances=_max_distance(W, W0),
+                              **extra)
+            if stop or k == steps:
+                break
+            W_next = liu_step(method, W.detach(), W_prev, G, G_prev, eta=eta, beta=beta)
+            W_prev, G_prev = W.detach().clone(), G
+            W.copy_(W_next)
     return rec.trajectory()
+
+
+def _loss_and_gradient(model: TwoLayerReLU, X, y):
+    r"""The loss :math:`\tfrac12\|r\|^2` and its gradient in W, in closed form (eq. (16);
+    :func:`train_two_layer`): shapes ``(...)`` and the shape of ``model.W``."""
+    W, a, c = model.W.detach(), model.a, model.output_scale
+    R = torch.relu(W @ X.T)                                           # (..., m, n)
+    r = (a.unsqueeze(-2) @ R).squeeze(-2) * c - y                     # (..., n)
+    G = (torch.sign(R) @ (r.unsqueeze(-1) * X)) * (a.unsqueeze(-1) * c)
+    return 0.5 * (r ** 2).sum(-1), G
 
 
 def _max_distance(W, W0):

@@ -34,15 +34,14 @@ conditions**: :func:`check_theorem7` (formulas in :mod:`momentum.theory`).
 The package: :mod:`.model` (the constants, the additive model), :mod:`.estimate` (measuring the
 constants of any model), :mod:`.theorem7` (Theorem 7's conditions), :mod:`.sweep`
 (iterations to a tolerance against :math:`\kappa`, one batched run). The run utilities it
-once held live with the one record of every run, :mod:`momentum.records` (``DivergenceGuard``, and
-:func:`window_rate`, the window option of :func:`momentum.records.fit_rate`); their names are
-re-exported here so ``momentum.partition.X`` keeps working.
+once held live with the one record of every run, :mod:`momentum.records` (``DivergenceGuard``,
+re-exported here; the rate of a loss sequence over a window is
+``momentum.records.fit_rate(losses, window=(start, stop))`` or ``Trajectory.rate``).
 """
 
 from __future__ import annotations
 
-from .. import _validate
-from ..records import DivergenceGuard, fit_rate
+from ..records import DivergenceGuard
 from .estimate import estimate_constants
 from .model import (
     ACTIVATIONS,
@@ -64,23 +63,9 @@ __all__ = [
     "block_deltas",
     "additive_threshold",
     "DivergenceGuard",
-    "window_rate",
     "ACTIVATIONS",
     "kappa_batch",
     "iterations_to_tolerance",
     "output_gram_eigenvalues",
 ]
 
-
-def window_rate(losses, *, start: float = 1e-2, stop: float = 1e-20):
-    r"""Average linear rate of a loss sequence over a window: kept for the chapters until they
-    are updated; it is :func:`momentum.records.fit_rate` with ``window=(start, stop)`` (also
-    ``Trajectory.rate(of="loss", window=(start, stop))``): :math:`\exp(\text{slope})` of a
-    least-squares line through :math:`\log(f_k/f_0)` from where :math:`f_k/f_0` first falls
-    below ``start`` until it first falls below ``stop``. ``losses`` has shape ``(K + 1, ...)``
-    with :math:`K \ge 1`; ``nan`` where fewer than 5 points lie in the window. Compare with
-    :math:`\rho^2` for a distance rate :math:`\rho`."""
-    e = _validate.array("losses", losses)
-    if e.ndim < 1 or e.shape[0] < 2:
-        raise ValueError(f"losses must have shape (K + 1, ...) with K >= 1, got {e.shape}")
-    return fit_rate(e, window=(start, stop))

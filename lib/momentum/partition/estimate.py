@@ -117,7 +117,7 @@ def estimate_constants(loss: Callable, x, u, *, model: Callable | None = None,
         raise ValueError("loss(x, u) must return a scalar torch tensor")
     if not bool(torch.isfinite(out.detach()).all()):
         raise ValueError(f"loss(x, u) must be finite at the given point, got {float(out):g}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed("seed", seed))
 
     def ball(v):
         r = radius * rng.uniform() ** (1.0 / v.numel())

@@ -291,7 +291,7 @@ def random_additive_model(n: int, d2: int, *, kappa: float, sigma_max_A2: float,
                    what=f"an additive model with n = {n}, d2 = {d2}")
     from scipy.stats import ortho_group
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     U = ortho_group.rvs(n, random_state=rng) if n > 1 else np.eye(1)
     V = ortho_group.rvs(n, random_state=rng) if n > 1 else np.eye(1)
     s = np.sqrt(L1) * np.exp(np.linspace(-0.5 * np.log(kappa), 0.0, n))[::-1]

@@ -48,11 +48,11 @@ def kappa_batch(n: int, d2: int, kappas, *, sigma_max_A2, seed: int = 0,
     ``(S, K, T, n + d2)`` (``(K, T, n + d2)`` for one knob value): T trials per instance, each
     :math:`A_1` applied to the T rows in one matrix product.
     """
-    k = np.asarray(_validate.as_numpy(kappas), dtype=float)
+    k = _validate.array("kappas", kappas)
     if k.ndim != 1 or k.size < 1:
         raise ValueError(f"kappas must be a 1-D sequence of condition numbers, got {kappas!r}")
     _validate.kappa("kappas", k)
-    s = np.asarray(_validate.as_numpy(sigma_max_A2), dtype=float)
+    s = _validate.array("sigma_max_A2", sigma_max_A2)
     if s.ndim > 1 or s.size < 1:
         raise ValueError(f"sigma_max_A2 must be a number or a 1-D sequence, got "
                          f"{sigma_max_A2!r}")
@@ -88,7 +88,7 @@ def iterations_to_tolerance(method: str, model: AdditiveModel, starts, *, steps:
     ``inf`` where a run did not reach ``tol`` within ``steps`` or diverged (a diverging row is
     frozen by :class:`~momentum.records.DivergenceGuard`, so it never reaches ``tol``).
     """
-    if method not in TUNED:
+    if not isinstance(method, str) or method not in TUNED:
         raise ValueError(f"method must be one of {TUNED} (the methods the partition-model "
                          f"theorems tune), got {method!r}")
     if not isinstance(model, AdditiveModel):
@@ -96,6 +96,9 @@ def iterations_to_tolerance(method: str, model: AdditiveModel, starts, *, steps:
     _validate.positive_int("steps", steps)
     _validate.probability("tol", tol)
     theory._check_c(c)
+    if isinstance(starts, torch.Tensor) and (starts.is_complex() or not
+                                             starts.is_floating_point()):
+        raise ValueError(f"starts must be a real floating tensor, got {starts.dtype}")
     if not isinstance(starts, torch.Tensor) or starts.ndim != 2 \
             or starts.shape[-1] != model.dim:
         raise ValueError(f"starts must be a torch tensor of shape (T, {model.dim}), got "
@@ -142,6 +145,7 @@ def output_gram_eigenvalues(model: AdditiveModel, w) -> torch.Tensor:
     if not isinstance(w, torch.Tensor) or w.ndim < 1 or w.shape[-1] != model.dim:
         raise ValueError(f"w must be a torch tensor of shape (..., {model.dim}), got "
                          f"{getattr(w, 'shape', type(w).__name__)}")
+    _validate.finite("w", w)
     _, u = model.split(w)
     DA2 = model.dsigma(model._mv(model.A2, u))[..., None] * model.A2
     A1 = model.A1

@@ -66,6 +66,8 @@ def check_theorem7(constants: PartitionConstants, beta: float, c: float = 1.0, *
     if not isinstance(constants, PartitionConstants):
         raise ValueError(f"constants must be a PartitionConstants, got "
                          f"{type(constants).__name__}")
+    beta, c = _validate.scalar("beta", beta), _validate.scalar("c", c)
+    constant = _validate.scalar("constant", constant)
     _validate.momentum("beta", beta)
     _validate.positive("c", c)
     if c > 1:

@@ -57,11 +57,30 @@ def gd_tuning(mu: float, L: float, *, optimal: bool = False) -> Tuning:
     r"""Gradient descent: :math:`\eta = 1/L`, rate :math:`1 - \mu/L = 1 - 1/\kappa`; or, with
     ``optimal=True``, :math:`\eta = 2/(L + \mu)`, rate :math:`(\kappa - 1)/(\kappa + 1)`
     (Nesterov 2018, Thm 2.1.15; Polyak 1987, §1.4)."""
-    _validate.mu_L(mu, L)
+    mu, L = _scalar_mu_L(mu, L)
     kappa = L / mu
     if optimal:
-        return Tuning(2.0 / (L + mu), 0.0, (kappa - 1.0) / (kappa + 1.0))
-    return Tuning(1.0 / L, 0.0, rate_gd(kappa))
+        return _tuning_result(2.0 / (L + mu), 0.0, (kappa - 1.0) / (kappa + 1.0))
+    return _tuning_result(1.0 / L, 0.0, rate_gd(kappa))
+
+
+def _scalar_mu_L(mu, L, names=("mu", "L")) -> tuple[float, float]:
+    """mu and L as floats, 0 < mu <= L, each a single number (an array is refused by name)."""
+    mu, L = _validate.scalar(names[0], mu), _validate.scalar(names[1], L)
+    _validate.positive(names[0], mu)
+    _validate.positive(names[1], L)
+    if not mu <= L:
+        raise ValueError(f"{names[0]} must be <= {names[1]}, got {names[0]}={mu!r}, "
+                         f"{names[1]}={L!r}")
+    if not math.isfinite(L / mu):
+        raise ValueError(f"{names[0]} and {names[1]}: kappa = {names[1]}/{names[0]} overflows, "
+                         f"got {names[0]}={mu!r}, {names[1]}={L!r}")
+    return mu, L
+
+
+def _tuning_result(eta, beta, rate, names: str = "mu and L") -> Tuning:
+    _validate.result(names, (eta, beta, rate))
+    return Tuning(float(eta), float(beta), float(rate))
 
 
 def heavy_ball_tuning(mu: float, L: float) -> Tuning:
@@ -69,9 +88,9 @@ def heavy_ball_tuning(mu: float, L: float) -> Tuning:
     :math:`\eta = 4/(\sqrt L + \sqrt\mu)^2`,
     :math:`\beta = \big((\sqrt\kappa - 1)/(\sqrt\kappa + 1)\big)^2`, rate
     :math:`(\sqrt\kappa - 1)/(\sqrt\kappa + 1)` (Polyak 1964; Lessard et al. 2016, Prop. 1)."""
-    _validate.mu_L(mu, L)
+    mu, L = _scalar_mu_L(mu, L)
     s = math.sqrt(L / mu)
-    return Tuning(4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2, ((s - 1) / (s + 1)) ** 2,
+    return _tuning_result(4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2, ((s - 1) / (s + 1)) ** 2,
                   rate_heavy_ball(L / mu))
 
 
@@ -79,15 +98,15 @@ def nesterov_tuning(mu: float, L: float) -> Tuning:
     r"""Nesterov's constant-momentum tuning for :math:`\mu`-strongly convex, :math:`L`-smooth
     :math:`f`: :math:`\eta = 1/L`, :math:`\beta = (\sqrt\kappa - 1)/(\sqrt\kappa + 1)`, rate
     :math:`1 - 1/\sqrt\kappa` (Nesterov 2018, §2.2.1, scheme (2.2.22))."""
-    _validate.mu_L(mu, L)
+    mu, L = _scalar_mu_L(mu, L)
     s = math.sqrt(L / mu)
-    return Tuning(1.0 / L, (s - 1) / (s + 1), rate_nesterov(L / mu))
+    return _tuning_result(1.0 / L, (s - 1) / (s + 1), rate_nesterov(L / mu))
 
 
 def tuning(method: str, mu: float, L: float) -> Tuning:
     """The standard tuning of ``method`` ("gd", "heavy_ball" or "nesterov") for (mu, L)."""
     table = {"gd": gd_tuning, "heavy_ball": heavy_ball_tuning, "nesterov": nesterov_tuning}
-    if method not in table:
+    if not isinstance(method, str) or method not in table:
         raise ValueError(f"method must be one of {tuple(table)}, got {method!r}")
     return table[method](mu, L)
 
@@ -120,14 +139,24 @@ def iterations_for(rate, eps: float):
     this is about :math:`\kappa \log(1/\varepsilon)`; for :math:`1 - 1/\sqrt\kappa`, about
     :math:`\sqrt\kappa \log(1/\varepsilon)`."""
     _validate.probability("eps", eps)
-    r = np.asarray(rate, dtype=float)
-    if np.any((r <= 0) | (r >= 1)) or not np.all(np.isfinite(r)):
+    eps = float(eps)                  # a float32 eps would take its logarithm in float32
+    r = _validate.array("rate", rate)
+    if r.size == 0 or np.any((r <= 0) | (r >= 1)) or not np.all(np.isfinite(r)):
         raise ValueError(f"rate must lie in (0, 1), got {rate!r}")
-    out = np.ceil(np.log(eps) / np.log(r))
-    return out if np.ndim(rate) else int(out)
+    # the quotient of logarithms is only near the integer at exact powers (log(2**-29) /
+    # log(0.5) = 29.000000000000004): correct the ceiling by one either way, so that k is the
+    # least integer with rate**k <= eps as the powers themselves compare
+    k = np.ceil(np.log(eps) / np.log(r))
+    k = np.where((k >= 2) & (r ** (k - 1) <= eps), k - 1, k)
+    k = np.where(r ** k > eps, k + 1, k)
+    return k if np.ndim(rate) else int(k)
 
 
 def _trace_det(method: str, lam, eta, beta):
+    if not isinstance(method, str) or method not in ("gd", "heavy_ball", "nesterov"):
+        raise ValueError(f"method must be 'gd', 'heavy_ball' or 'nesterov', got {method!r:.80}")
+    if method == "gd" and np.any(np.asarray(_validate.as_numpy(beta)) != 0):
+        raise ValueError(f"beta must be 0 for gradient descent, got {beta!r:.80}")
     a = 1.0 - eta * lam
     if method == "gd":
         return a, np.zeros_like(a)
@@ -150,11 +179,12 @@ def iteration_matrix(method: str, lam: float, eta: float, beta: float = 0.0) -> 
 
     (Lessard, Recht & Packard 2016, §2; Goh 2017.)
     """
-    _validate.finite("lam", lam)
+    lam, eta, beta = (_validate.scalar(n, v) for n, v in
+                      (("lam", lam), ("eta", eta), ("beta", beta)))
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
-    t, d = _trace_det(method, float(lam), float(eta), float(beta))
-    return np.array([[t, -d], [1.0, 0.0]])
+    t, d = _trace_det(method, lam, eta, beta)
+    return _validate.result("lam and eta", np.array([[t, -d], [1.0, 0.0]]))
 
 
 def spectral_radius(method: str, lam, eta, beta=0.0):
@@ -165,12 +195,15 @@ def spectral_radius(method: str, lam, eta, beta=0.0):
     _validate.finite("lam", lam)
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
-    lam, eta, beta = (np.asarray(v, dtype=float) for v in (lam, eta, beta))
+    lam, eta, beta = (_validate.array(n, v) for n, v in
+                      (("lam", lam), ("eta", eta), ("beta", beta)))
     t, d = _trace_det(method, lam, eta, beta)
-    disc = t * t - 4.0 * d
+    _validate.result("lam and eta", t)
+    with np.errstate(over="ignore", invalid="ignore"):
+        disc = t * t - 4.0 * d
     root = np.sqrt(np.abs(disc))
     real = np.maximum(np.abs(t + root), np.abs(t - root)) / 2.0
-    out = np.where(disc < 0, np.sqrt(np.abs(d)), real)
+    out = _validate.result("lam and eta", np.where(disc < 0, np.sqrt(np.abs(d)), real))
     return out if out.ndim else float(out)
 
 
@@ -246,7 +279,8 @@ def rate_theorem6(kappa, c=1.0):
 def theorem7_tuning(mu: float, L1: float, c: float = 1.0) -> Tuning:
     r"""Nesterov on the partition model (Liao & Kyrillidis 2024, Thm 7): :math:`\eta = c/L_1`,
     :math:`\beta =` :func:`theorem7_beta`, loss rate :math:`1 - c/(4\sqrt\kappa)`."""
-    _validate.mu_L(mu, L1)
+    mu, L1 = _scalar_mu_L(mu, L1, ("mu", "L1"))
+    c = _validate.scalar("c", c)
     _check_c(c)
     k = L1 / mu
     return Tuning(c / L1, theorem7_beta(k, c), rate_theorem7(k, c))
@@ -256,7 +290,8 @@ def theorem6_tuning(mu: float, L1: float, c: float = 1.0) -> Tuning:
     r"""GD on the partition model with the book's step :math:`\eta = c/L_1` and its explicit loss
     rate :math:`1 - c/(4\kappa)` (Liao & Kyrillidis 2024, Thm 6, give
     :math:`1 - \Theta(1/\kappa)`)."""
-    _validate.mu_L(mu, L1)
+    mu, L1 = _scalar_mu_L(mu, L1, ("mu", "L1"))
+    c = _validate.scalar("c", c)
     _check_c(c)
     return Tuning(c / L1, 0.0, rate_theorem6(L1 / mu, c))
 
@@ -271,6 +306,8 @@ def theorem7_bounds(mu, L2, kappa, beta, *, constant: float = 1.0):
         G_1^2 G_2^2 \le \frac{\mu^3}{C L_2 (L_2+1)\sqrt\kappa}\Big(\frac{1-\beta}{1+\beta}\Big)^2.
 
     Returns the two bounds ``(bound_G1^4, bound_G1^2 G2^2)``."""
+    mu, L2, kappa, beta, constant = (_validate.scalar(n, v) for n, v in (
+        ("mu", mu), ("L2", L2), ("kappa", kappa), ("beta", beta), ("constant", constant)))
     _validate.positive("mu", mu)
     _validate.positive("L2", L2)
     _validate.kappa("kappa", kappa)
@@ -279,7 +316,7 @@ def theorem7_bounds(mu, L2, kappa, beta, *, constant: float = 1.0):
     q = (1.0 - beta) / (1.0 + beta)
     b1 = mu**2 / (constant * L2 * (L2 + 1.0) ** 2) * q**3
     b2 = mu**3 / (constant * L2 * (L2 + 1.0) * math.sqrt(kappa)) * q**2
-    return float(b1), float(b2)
+    return _validate.result("mu, L2 and constant", (float(b1), float(b2)))
 
 
 __all__ += [
@@ -324,7 +361,9 @@ def nag_alpha(lambda_0, s):
     step size."""
     _validate.positive("lambda_0", lambda_0)
     _validate.positive("s", s)
-    out = np.sqrt(2.0 * np.asarray(lambda_0, dtype=float) * np.asarray(s, dtype=float)) / 4.0
+    with np.errstate(over="ignore"):
+        out = np.sqrt(2.0 * _validate.array("lambda_0", lambda_0) * _validate.array("s", s)) / 4.0
+    _validate.result("lambda_0 and s", out)
     return out if out.ndim else float(out)
 
 
@@ -360,18 +399,24 @@ def ntk_lambda_m(lambda_0, lambda_max):
     r""":math:`\lambda_m = \lambda_{\max}(H^\infty) + \lambda_0/4`, the bound on
     :math:`\lambda_{\max}(H(t))` near initialisation (Liu et al. 2023, Lemmas 1-3, with
     :math:`\lambda_0 = \lambda_{\min}(H^\infty)`); the largest step is :math:`s = 1/\lambda_m`."""
+    lambda_0 = _validate.scalar("lambda_0", lambda_0)
+    lambda_max = _validate.scalar("lambda_max", lambda_max)
     _validate.positive("lambda_0", lambda_0)
     _validate.positive("lambda_max", lambda_max)
-    return float(lambda_max) + float(lambda_0) / 4
+    return _validate.result("lambda_0 and lambda_max", lambda_max + lambda_0 / 4)
 
 
 def ntk_kappa(lambda_0, lambda_m):
     r""":math:`\kappa = \lambda_m/(\lambda_0/2) = 2\lambda_m/\lambda_0`, the condition number of
     the residual dynamics of Liu et al. (2023), whose curvature lies in
     :math:`[\lambda_0/2, \lambda_m]` near initialisation (Lemmas 1-3)."""
+    lambda_0 = _validate.scalar("lambda_0", lambda_0)
+    lambda_m = _validate.scalar("lambda_m", lambda_m)
     _validate.positive("lambda_0", lambda_0)
     _validate.positive("lambda_m", lambda_m)
-    return float(lambda_m) / (float(lambda_0) / 2)
+    with np.errstate(divide="ignore", over="ignore"):
+        out = np.float64(lambda_m) / (np.float64(lambda_0) / 2)
+    return float(_validate.result("lambda_0 and lambda_m", out))
 
 
 def heavy_ball_underdamped_above(mu, s):
@@ -380,9 +425,10 @@ def heavy_ball_underdamped_above(mu, s):
     :math:`\ddot\delta + 2\sqrt\mu\,\dot\delta + (1 + \sqrt{\mu s})\lambda\,\delta = 0` (the
     heavy-ball high-resolution ODE of Shi, Du, Jordan & Su 2021, §1.1, on the residual as in
     Liu et al. 2023), underdamped when :math:`\mu < (1 + \sqrt{\mu s})\lambda`."""
+    mu, s = _validate.scalar("mu", mu), _validate.scalar("s", s)
     _validate.positive("mu", mu)
     _validate.positive("s", s)
-    return float(mu) / (1 + math.sqrt(mu * s))
+    return _validate.result("mu and s", mu / (1 + math.sqrt(mu * s)))
 
 
 def nesterov_underdamped_interval(mu, s):
@@ -396,12 +442,13 @@ def nesterov_underdamped_interval(mu, s):
     2021, §1.1, on the residual as in Liu et al. 2023): underdamped when
     :math:`(\sqrt\mu + \sqrt s\lambda/2)^2 < (1 + \sqrt{\mu s})\lambda`, i.e.
     :math:`s\lambda^2/4 - \lambda + \mu < 0`. Needs :math:`\mu s \le 1`."""
+    mu, s = _validate.scalar("mu", mu), _validate.scalar("s", s)
     _validate.positive("mu", mu)
     _validate.positive("s", s)
     if mu * s > 1:
         raise ValueError(f"mu * s must be <= 1, got mu={mu!r}, s={s!r}")
     root = math.sqrt(1 - mu * s)
-    return (2 - 2 * root) / s, (2 + 2 * root) / s
+    return _validate.result("mu and s", ((2 - 2 * root) / s, (2 + 2 * root) / s))
 
 
 __all__ += ["ntk_lambda_m", "ntk_kappa", "heavy_ball_underdamped_above",
@@ -417,10 +464,13 @@ def two_layer_width_requirement(n: int, lambda_0, p=1.0) -> float:
     for the bounds to hold with probability at least :math:`1 - p` over the initialisation.
     At :math:`p = 1` (the default) it is the smallest this expression gets for any :math:`p`."""
     _validate.positive_int("n", n)
+    lambda_0 = _validate.scalar("lambda_0", lambda_0)
     _validate.positive("lambda_0", lambda_0)
-    if not (isinstance(p, (int, float, np.floating)) and 0 < p <= 1):
+    if not (isinstance(p, (int, float, np.floating)) and not isinstance(p, bool) and 0 < p <= 1):
         raise ValueError(f"p must be in (0, 1], got {p!r}")
-    return float(n) ** 6 / (float(p) ** 3 * float(lambda_0) ** 4)
+    with np.errstate(over="ignore", divide="ignore"):
+        out = np.float64(n) ** 6 / (np.float64(p) ** 3 * np.float64(lambda_0) ** 4)
+    return float(_validate.result("n and lambda_0", out))
 
 
 __all__ += ["two_layer_width_requirement"]
@@ -443,12 +493,13 @@ def additive_threshold(mu: float, L1: float, c: float = 1.0, *, B: float = 1.0,
 
     .. math:: s^\star = \min\{b_1^{1/4},\ (b_2/L_1)^{1/4}\}/B .
     """
-    _validate.mu_L(mu, L1)
+    mu, L1 = _scalar_mu_L(mu, L1, ("mu", "L1"))
+    B = _validate.scalar("B", B)
     _validate.positive("B", B)
     kappa = L1 / mu
     beta = theorem7_beta(kappa, c)
     b1, b2 = theorem7_bounds(mu, 1.0, kappa, beta, constant=constant)
-    return min(b1 ** 0.25, (b2 / L1) ** 0.25) / B
+    return _validate.result("mu, L1 and B", min(b1 ** 0.25, (b2 / L1) ** 0.25) / B)
 
 
 def width_requirement(n: int, d0: int) -> float:
@@ -460,7 +511,9 @@ def width_requirement(n: int, d0: int) -> float:
     which is :math:`n^{5.5}` when :math:`d_0^2 \le n`."""
     _validate.positive_int("n", n)
     _validate.positive_int("d0", d0)
-    return float(n) ** 4.5 * max(n, d0 ** 2)
+    with np.errstate(over="ignore"):
+        out = np.float64(n) ** 4.5 * np.float64(max(n, d0 ** 2))
+    return float(_validate.result("n and d0", out))
 
 
 __all__ += ["additive_threshold", "width_requirement"]

@@ -31,13 +31,21 @@ def deep_linear_curvature(sigma_max, sigma_min, depth, d_out):
     :math:`P^\top P \approx m^{\ell-1} X^\top X` for Gaussian weights of unit variance (exact
     for the orthogonal initialisation); this is the book's computation, not a paper's
     statement. Returns ``(mu, L)``."""
+    sigma_max = _validate.scalar("sigma_max", sigma_max)
+    sigma_min = _validate.scalar("sigma_min", sigma_min)
     _validate.positive("sigma_max", sigma_max)
     _validate.positive("sigma_min", sigma_min)
     _validate.positive_int("depth", depth)
     _validate.positive_int("d_out", d_out)
     if sigma_min > sigma_max:
         raise ValueError(f"sigma_min must be <= sigma_max, got {sigma_min!r} > {sigma_max!r}")
-    return depth * sigma_min ** 2 / d_out, depth * sigma_max ** 2 / d_out
+    with np.errstate(over="ignore", under="ignore"):
+        out = tuple(float(np.float64(depth) * np.float64(s) ** 2 / d_out)
+                    for s in (sigma_min, sigma_max))
+    if out[0] == 0:
+        raise ValueError(f"sigma_min too small: mu = depth sigma_min^2 / d_out underflows to 0 "
+                         f"(sigma_min={sigma_min!r})")
+    return _validate.result("sigma_max and depth", out)
 
 
 def resnet_curvature(sigma_max, sigma_min, depth):

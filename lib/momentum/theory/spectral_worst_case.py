@@ -1,5 +1,7 @@
 r"""Chapter 6's formulas: the residual polynomials of the momentum methods and the n-step worst
-case over quadratics with spectrum in :math:`[\mu, L]` (re-exported by :mod:`momentum.theory`)."""
+case over quadratics with spectrum in :math:`[\mu, L]`, in closed form (re-exported by
+:mod:`momentum.theory`). The worst case over all smooth strongly convex functions, by
+performance estimation (PEPit), is :mod:`momentum.pep`."""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ def step_polynomials(method: str, lam, eta, beta=0.0, steps: int = 1) -> np.ndar
     _validate.positive("eta", eta)
     _validate.momentum("beta", beta)
     _validate.positive_int("steps", steps)
-    lam = np.asarray(lam, dtype=float)
+    lam = _validate.array("lam", lam)
+    _validate.size("steps", (float(steps) + 3) * max(lam.size, 1),
+                   what=f"{steps + 1} polynomials at {lam.size} eigenvalue(s)")
     t, d = _trace_det(method, lam, float(eta), float(beta))
     out = np.empty((steps + 1, *lam.shape))
     prev, cur = np.ones_like(lam), np.ones_like(lam)
@@ -65,6 +69,9 @@ def worst_case_on_spectrum(method: str, mu: float, L: float, eta, beta=0.0, *, s
 
     _validate.mu_L(mu, L)
     _validate.positive_int("grid", grid)
+    _validate.positive_int("steps", steps)
+    _validate.size("grid", float(max(grid, 3)) * (steps + 4),
+                   what=f"{steps + 1} polynomials on a grid of {grid} eigenvalues")
     lam = np.linspace(mu, L, max(grid, 3))
     P = np.abs(step_polynomials(method, lam, eta, beta, steps))       # (K + 1, grid)
     out = P.max(axis=1)
