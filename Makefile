@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 CHAPTERS = $(sort $(wildcard chapters/*.ipynb))
 export TQDM_DISABLE = 1
 
-.PHONY: help venv book test unit notebooks lint execute bench clean student browser colab-cells pdf student-pdf
+.PHONY: help venv book test unit notebooks lint execute bench clean student browser colab-cells pdf student-pdf assignments jupyter jupyter-check katex
 
 help:
 	@echo "make book      set up .venv and build the HTML book into _build/html"
@@ -18,8 +18,11 @@ help:
 	@echo "make pdf       the whole book as one PDF, _build/pdf/book.pdf (printed by headless Chromium; after make book)"
 	@echo "make student-pdf  the student edition as one PDF, student/_build/pdf/book.pdf (after make student)"
 	@echo "make student   the student edition: student/chapters/*.ipynb and student/_build/html, no solutions"
+	@echo "make assignments SEED=n  otter-grader assignments from every chapter's exercises into assignments/chNN/ (student/, autograder/); SEED draws the constants"
 	@echo "make browser   load every page of _build/html in Debian's headless Chromium, check links, math, widths; screenshots/ (after make book)"
 	@echo "make colab-cells  rewrite each chapter's Colab install cell from repository.url in _config.yml"
+	@echo "make jupyter   the Jupyter edition, jupyter/chapters/*.ipynb (commit it), and the student form, student/jupyter/"
+	@echo "make jupyter-check  the editions in a real JupyterLab (Chromium) and every formula in KaTeX (after make jupyter)"
 
 venv: $(VENV)/.installed
 
@@ -34,7 +37,7 @@ book: venv
 test: lint unit-all notebooks
 
 lint: venv
-	$(VENV)/bin/ruff check lib tests benchmarks .ci
+	$(VENV)/bin/ruff check lib tests benchmarks .ci assignments_src
 
 unit: venv
 	$(PY) -m pytest tests -m "not slow"
@@ -80,6 +83,13 @@ bench: venv
 student: venv
 	$(PY) .ci/student_edition.py build
 
+# SEED: the instructor's seed, which draws the graded questions' constants and hidden cases
+# (keep it private: the book's solutions are public). otter-grader is in requirements.txt.
+SEED ?= 0
+assignments: venv
+	$(PY) .ci/assignments.py build --seed $(SEED)
+	$(PY) .ci/student_edition.py check-assignments assignments
+
 # BROWSER_FLAGS: e.g. --lenient raw-tex,wide-math (see .ci/browser_check.py); empty = all strict
 BROWSER_FLAGS ?=
 # The HTML book's download menu links book.pdf: the browser check needs it there.
@@ -97,8 +107,28 @@ student-pdf: venv
 	$(PY) .ci/pdf_edition.py build --book student --copy-to student/_build/html
 	$(PY) .ci/pdf_edition.py check student/_build/pdf/book.pdf --book student --no-solutions
 
+# The Jupyter edition (plain Jupyter markdown, for JupyterLab, Colab, VS Code, Binder): Sphinx
+# reads the book and _ext/jupyter_edition.py writes jupyter/ (committed; the launch buttons open
+# it), then the student edition's Jupyter form, student/jupyter/ (solutions removed).
+jupyter: venv
+	$(PY) .ci/jupyter_edition.py build
+	$(PY) .ci/jupyter_edition.py build --student
+
+# KaTeX (Colab and VS Code typeset notebook markdown with it), from .ci/katex/package.json
+KATEX = .ci/katex/node_modules/katex/package.json
+$(KATEX): .ci/katex/package.json .ci/katex/package-lock.json
+	npm ci --prefix .ci/katex --no-audit --no-fund
+	touch $@
+katex: $(KATEX)
+
+# Both editions in JupyterLab (windowing off) in Debian's Chromium, screenshots in
+# screenshots/jupyter/, and every formula rendered by KaTeX. After make jupyter.
+jupyter-check: venv $(KATEX)
+	$(PY) .ci/jupyterlab_check.py jupyter student/jupyter --screenshots screenshots/jupyter
+	$(PY) .ci/katex_check.py jupyter/chapters/*.ipynb student/jupyter/chapters/*.ipynb
+
 colab-cells: venv
 	$(PY) .ci/student_edition.py sync-install-cells
 
 clean:
-	rm -rf _build student screenshots
+	rm -rf _build student screenshots assignments

@@ -53,17 +53,38 @@ def repository_url(root: Path = ROOT) -> str:
 
 
 def install_cell_source(url: str) -> str:
-    """The first cell of every chapter: a no-op when ``momentum`` imports; otherwise (Colab, a
-    bare kernel) pip installs the library from ``url``. The library's dependencies are not
-    pinned, so pip keeps the torch, NumPy and Matplotlib that Colab already has."""
+    """The first cell of every chapter (and of the Jupyter edition): a no-op when ``momentum``
+    imports; otherwise (Colab, a bare kernel) pip installs the library from ``url``, and when
+    that fails (the repository cannot be reached, no git) it stops with what to install and how
+    to set the repository's URL instead of pip's message alone. It installs myst-nb too, whose
+    ``glue`` the chapters call. On Colab it then enables Colab's custom widget manager, without
+    which live ipywidgets do not show. The library's dependencies are not pinned, so pip keeps
+    the torch, NumPy and Matplotlib Colab has."""
     return (
         f"{INSTALL_FIRST_LINE}\n"
         "try:\n"
         "    import momentum\n"
         "except ImportError:\n"
         "    import subprocess, sys\n"
-        '    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",\n'
-        f'                           "git+{url}"])'
+        "    try:  # the library, and myst-nb for the chapters' glue()\n"
+        '        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",\n'
+        f'                               "git+{url}",\n'
+        '                               "myst-nb"])\n'
+        "    except (subprocess.CalledProcessError, OSError):\n"
+        "        raise RuntimeError(\n"
+        '            "The book\'s library `momentum` is not installed, and pip could not "\n'
+        '            "install it from\\n    "\n'
+        f'            "git+{url}\\n"\n'
+        '            "(is the repository reachable, and git installed?). Install it "\n'
+        '            "yourself: `pip install git+<repository URL> myst-nb`, or "\n'
+        '            "`pip install -e .` in a clone of the repository. A fork sets its "\n'
+        '            "own URL as repository.url in _config.yml, then runs "\n'
+        '            "`make colab-cells` and `make jupyter`.") from None\n'
+        "try:  # on Colab, live ipywidgets need Colab's custom widget manager\n"
+        "    from google.colab import output\n"
+        "    output.enable_custom_widget_manager()\n"
+        "except ImportError:\n"
+        "    pass"
     )
 
 
@@ -103,7 +124,24 @@ _RST_SOLUTION = re.compile(r"^(?P<indent>\s*)\.\.\s+(?P<name>solution(?:-start|-
 # Anything left that looks like a solution after stripping: a form this script does not
 # understand, so the build is refused rather than risk a leak.
 _UNKNOWN = re.compile(r"\{\s*solution[\w-]*\s*\}|^\s*\.\.\s+solution[\w-]*\s*::|"
-                      r"class\s*=\s*[\"'][^\"']*\bsolution\b", re.I | re.M)
+                      r"class\s*=\s*[\"'][^\"']*\bsolution\b|^\s*:class:.*\bsolution\b|"
+                      r"<summary[^>]*>\s*(?:<[^>]+>\s*)*solution|"
+                      r"^\s*#+\s*(?:BEGIN|END) (?:SOLUTION|HIDDEN TESTS)\b", re.I | re.M)
+# In code cells also otter's one-line marker (a markdown heading "# Solution" is prose).
+_CODE_MARKER = re.compile(r"#\s*SOLUTION\s*$", re.I | re.M)
+# What each form found by _UNKNOWN is, for the refusal's message.
+_FORMS = [(re.compile(r"<summary", re.I), "a <details><summary>Solution block"),
+          (re.compile(r":class:", re.I), "an admonition with :class: solution"),
+          (re.compile(r"BEGIN|END|#\s*SOLUTION", re.I),
+           "an nbgrader/otter solution marker (### BEGIN SOLUTION, # SOLUTION)"),
+          (re.compile(r"class\s*=", re.I), "an HTML element of class solution")]
+
+
+def _form(found: str, cell) -> str:
+    what = next((name for rx, name in _FORMS if rx.search(found)), "a solution directive")
+    if cell.cell_type == "code" and cell.source.lstrip().startswith("%%"):
+        what += f" inside a {cell.source.split()[0]} code cell"
+    return what
 
 
 def _fence_end(lines: list[str], i: int, fence: str) -> int:
@@ -239,13 +277,113 @@ def strip_solutions(nb):
     out.cells = cells
     for cell in cells:
         tags = " ".join(cell.metadata.get("tags", []))
-        if cell.cell_type in ("markdown", "raw") and _UNKNOWN.search(cell.source) or \
-                re.search(r"solution", tags, re.I):
-            found = (_UNKNOWN.search(cell.source) or re.search("solution", tags, re.I))[0]
-            raise ValueError(f"a solution form this script does not understand ({found!r}) "
-                             "survived stripping; refusing to build the student edition")
+        found = (_UNKNOWN.search(cell.source) or re.search(r"solution", tags, re.I)
+                 or (cell.cell_type == "code" and _CODE_MARKER.search(cell.source)))
+        if found:
+            raise ValueError(f"{_form(found[0], cell)} ({found[0].strip()!r}, in the cell "
+                             f"starting {cell.source.strip()[:60]!r}) is a solution form "
+                             "this script does not understand; refusing to build it. Write "
+                             "solutions as {solution} or {solution-start} ... {solution-end} "
+                             "(see the README, 'Teaching with the book').")
+        if "nbgrader" in cell.metadata:
+            raise ValueError("a cell carries nbgrader metadata (a solution or test cell of "
+                             "nbgrader); refusing to build the student edition")
+    _check_structure(nb, out)
     out.metadata.pop("widgets", None)     # ipywidgets state, which can hold any cell's text
+    _drop_solution_metadata(nb, out)
     return out, removed
+
+
+def _solution_text(nb) -> str:
+    """The text of every solution of ``nb``: the sources of the cells and the parts of cells
+    that :func:`strip_solutions` removes, found on the instructor notebook itself."""
+    parts, gated = [], False
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            if gated:
+                parts.append(cell.source)
+            continue
+        lines, i = cell.source.split("\n"), 0
+        while i < len(lines):
+            m = _OPEN.match(lines[i])
+            name = m["name"].lower() if m else None
+            if gated:
+                if name == "solution-end":
+                    gated = False
+                    i = _fence_end(lines, i, m["fence"]) + 1
+                    continue
+                parts.append(lines[i])
+                i += 1
+                continue
+            if name in ("solution", "solution-start"):
+                end = _fence_end(lines, i, m["fence"])
+                parts.append("\n".join(lines[i:end + 1]))
+                gated = name == "solution-start"
+                i = end + 1
+                continue
+            i += 1
+    return "\n".join(parts)
+
+
+_LABEL = re.compile(r"^\s*:label:\s*(\S+)", re.M)
+
+
+def _check_structure(nb, student) -> None:
+    """Refuse, with a clear message, a notebook whose student copy would not build: a
+    solution's label referenced where the solution is gone, or a directive (an admonition, a
+    dropdown) whose only content was a solution."""
+    labels = set(_LABEL.findall(_solution_text(nb)))
+    kept = notebook_text(student)
+    for label in sorted(labels):
+        if re.search(rf"[`(#<]{re.escape(label)}[`)>]|\({re.escape(label)}\)=", kept):
+            raise ValueError(f"the solution label {label!r} is referenced outside its solution "
+                             "(a {ref}, {numref} or link to it); the student edition removes "
+                             "the solution, so the reference would dangle. Refer to the "
+                             "exercise's label instead.")
+    emptied = _empty_directives(student) - _empty_directives(nb)
+    if emptied:
+        line = sorted(emptied)[0]
+        raise ValueError(f"a directive ({line!r}) held only a solution: without it the "
+                         "directive is empty and the student edition would not build. Put the "
+                         "solution after the directive, or give the directive other content.")
+
+
+def _empty_directives(nb) -> set[str]:
+    """The opening lines of the directives of ``nb``'s markdown cells that have no content
+    (options aside)."""
+    out = set()
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.split("\n")
+        for i, line in enumerate(lines):
+            m = re.match(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>[\w:-]+)\}", line)
+            if not m or m["name"].lower().startswith("solution"):
+                continue
+            try:
+                end = _fence_end(lines, i, m["fence"])
+            except ValueError:
+                continue
+            if not [ln for ln in lines[i + 1:end] if ln.strip() and not re.match(r"^\s*:\w", ln)]:
+                out.add(line.strip())
+    return out
+
+
+_SUBSTITUTION = re.compile(r"\{\{\s*([\w-]+)\s*\}\}")
+
+
+def _drop_solution_metadata(nb, student) -> None:
+    """Drop the notebook's MyST substitutions (``metadata.myst.substitutions``) that only
+    solutions use: their values are solution text."""
+    subs = student.metadata.get("myst", {}).get("substitutions")
+    if not isinstance(subs, dict):
+        return
+    kept = notebook_text(student)
+    used_by_solutions = set(_SUBSTITUTION.findall(_solution_text(nb)))
+    for key in list(subs):
+        if key in used_by_solutions and not re.search(rf"\{{\{{\s*{re.escape(key)}\s*\}}\}}",
+                                                      kept):
+            del subs[key]
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,6 +518,14 @@ def notebook_text(nb) -> str:
     return "\n".join(c.source for c in nb.cells)
 
 
+def shown_text(nb) -> str:
+    """What an author wrote for the page in the cells of ``nb``: their sources and the MyST-NB
+    figure and image options (captions, alt text) of their metadata; never outputs, other
+    metadata or attachments."""
+    return "\n".join([notebook_text(nb)] + [
+        "\n".join(_strings(c.metadata.get("mystnb", {}))) for c in nb.cells])
+
+
 # --------------------------------------------------------------------------------------------
 # Building the edition
 # --------------------------------------------------------------------------------------------
@@ -413,7 +559,8 @@ def _source(root: Path, name: str) -> Path:
 def write_edition(root: Path, toc_path: Path, out: Path) -> dict[str, int]:
     """Write the student sources into ``out``; return the solutions removed per file."""
     toc = yaml.safe_load(toc_path.read_text())
-    for sub in ("_build", "chapters"):
+    # (its Jupyter form, student/jupyter/, is rewritten by `make jupyter` from these sources)
+    for sub in ("_build", "chapters", "jupyter"):
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((root / "_config.yml").read_text())
@@ -427,10 +574,13 @@ def write_edition(root: Path, toc_path: Path, out: Path) -> dict[str, int]:
         html[button] = False
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    solution_only = solution_only_static(root, toc)
     for extra in ("references.bib", "_static", "_ext"):
         src = root / extra
         if src.is_dir():
-            shutil.copytree(src, out / extra, dirs_exist_ok=True)
+            shutil.copytree(src, out / extra, dirs_exist_ok=True,
+                            ignore=lambda d, names: [n for n in names if (Path(d) / n).resolve()
+                                                     in solution_only])
         elif src.is_file():
             shutil.copy2(src, out / extra)
     removed = {}
@@ -444,9 +594,68 @@ def write_edition(root: Path, toc_path: Path, out: Path) -> dict[str, int]:
         else:
             md = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(src.read_text())])
             nb, n = strip_solutions(md)
-            dst.write_text("\n".join(c.source for c in nb.cells) + "\n")
+            text = "\n".join(c.source for c in nb.cells) + "\n"
+            if name == toc["root"]:
+                text = student_intro(text)
+            dst.write_text(text)
         removed[str(src.relative_to(root))] = n
     return removed
+
+
+_STATIC_REF = re.compile(r"(?:_static|\.\./_static)/[\w./-]+")
+
+
+def solution_only_static(root: Path, toc: dict) -> set[Path]:
+    """The files under ``_static/`` that only solutions name (a ``{literalinclude}``,
+    ``{download}``, image or link): the student edition does not ship them."""
+    in_solutions, elsewhere = set(), set()
+    for name in _toc_files(toc):
+        src = _source(root, name)
+        nb = _instructor_notebook(src)
+        sol = _solution_text(nb)
+        kept = notebook_text(strip_solutions(nb)[0])
+        in_solutions |= {r.split("_static/", 1)[1] for r in _STATIC_REF.findall(sol)}
+        elsewhere |= {r.split("_static/", 1)[1] for r in _STATIC_REF.findall(kept)}
+    for extra in ("_config.yml", "_ext"):
+        for path in [root / extra] if (root / extra).is_file() else (root / extra).rglob("*.py"):
+            elsewhere |= {r.split("_static/", 1)[1]
+                          for r in _STATIC_REF.findall(path.read_text(errors="replace"))}
+    return {(root / "_static" / r).resolve() for r in in_solutions - elsewhere}
+
+
+#: What the student edition's front page says about using it (in place of the instructor's
+#: "How to read, run and teach with it", which points at launch buttons and solution dropdowns
+#: this edition does not have).
+STUDENT_USE = """## How to use this edition
+
+This is the **student edition**: every chapter and every exercise is here, the solutions are
+not.
+
+- **Read** the chapters here: every figure and number was produced by the code above it.
+- **Run** a chapter: open the notebooks your instructor hands out (this edition's
+  `chapters/`) in JupyterLab or VS Code, or upload one to Colab. A chapter executes in a couple
+  of minutes on a laptop CPU.
+- **Exercises**: a code exercise has an empty cell for your answer. Where the exercise names a
+  checker from `momentum.check`, run it on your function: it tries your code on random cases
+  and tells you what is wrong, and often why. A checker gives feedback; it is not a grade.
+  Graded work comes as assignments from your instructor, with their own tests.
+"""
+
+
+def student_intro(text: str) -> str:
+    """The front page for students: the section on reading, running and teaching replaced by
+    :data:`STUDENT_USE` (added after the title when there is no such section)."""
+    lines = text.split("\n")
+    head = next((i for i, ln in enumerate(lines) if ln.startswith("## How to read")), None)
+    if head is not None:
+        end = head + 1
+        while end < len(lines) and (not lines[end].strip() or lines[end].startswith(("- ", " "))):
+            end += 1
+        rest = "\n".join(lines[end:])
+        return "\n".join(lines[:head]) + "\n" + STUDENT_USE + ("\n" + rest if rest else "")
+    title = re.search(r"^# .*\n", text, re.M)
+    cut = title.end() if title else 0
+    return text[:cut] + "\n" + STUDENT_USE + "\n" + text[cut:]
 
 
 def build_html(out: Path) -> None:
@@ -512,7 +721,10 @@ def leaks_in_edition(root: Path, out: Path) -> list[str]:
         p, c = solution_snippets(instructor)
         phrases |= p
         code |= c
-        kept.append("\n".join(_strings(strip_solutions(instructor)[0])))
+        # the text a student may see: the sources of the cells outside the solutions, read
+        # from the instructor notebook (never outputs, metadata or attachments, which
+        # stripping may have missed)
+        kept.append(shown_text(strip_solutions(instructor)[0]))
     # a snippet only one chapter's solutions hold may be another chapter's kept text
     kept_all = "\n".join(kept)
     w = _words(kept_all)
@@ -537,6 +749,90 @@ def leaks_in_edition(root: Path, out: Path) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------------------------
+# The assignments' student notebooks (make assignments)
+# --------------------------------------------------------------------------------------------
+
+
+def _otter_solutions(master) -> tuple[str, str, str]:
+    """(solution code, solution prose, what a student is shown) of an otter master notebook:
+    code between ``# BEGIN SOLUTION`` / ``# END SOLUTION`` and lines ending ``# SOLUTION``,
+    markdown between the raw ``# BEGIN SOLUTION`` / ``# END SOLUTION`` cells, hidden tests;
+    the rest of the sources is what the student notebook may hold."""
+    code, prose, shown, gated = [], [], [], False
+    for cell in master.cells:
+        src = cell.source
+        if cell.cell_type == "raw":
+            gated = {"# BEGIN SOLUTION": True, "# END SOLUTION": False}.get(src.strip(), gated)
+            continue
+        if gated and cell.cell_type == "markdown":
+            prose.append(src)
+            continue
+        if cell.cell_type == "code" and "hidden: true" in src:
+            code.append(src)
+            continue
+        inside = False
+        for line in src.splitlines():
+            if line.strip() == "# BEGIN SOLUTION":
+                inside = True
+            elif line.strip() == "# END SOLUTION":
+                inside = False
+            elif inside or line.rstrip().endswith("# SOLUTION"):
+                code.append(line)
+            else:
+                shown.append(line)
+    return "\n".join(code), "\n".join(prose), "\n".join(shown)
+
+
+_OTTER_MARKER = re.compile(r"#\s*(?:BEGIN|END) SOLUTION|#\s*SOLUTION\s*$|BEGIN TESTS", re.M)
+
+
+def assignment_leaks(folder: Path, root: Path = ROOT) -> list[str]:
+    """Every solution of each assignment's master notebook (``folder/chNN/master``) found in
+    what its student folder (``folder/chNN/student``) holds: notebooks (every string), test
+    files, anything else of text; otter's solution markers; the hidden tests' module; a
+    library copy that differs from ``lib/momentum``. The master and autograder notebooks,
+    where otter's markers and the solutions belong, are not read."""
+    problems = []
+    for master_path in sorted(folder.glob("ch*/master/ch*.ipynb")):
+        name = master_path.stem
+        student = master_path.parent.parent / "student"
+        if not student.is_dir():
+            problems.append(f"{name}: no student folder")
+            continue
+        code, prose, shown = _otter_solutions(nbformat.read(master_path, as_version=4))
+        shown_lines = {ln.strip() for ln in shown.splitlines()}
+        lines = {ln.strip() for ln in code.splitlines()
+                 if len(ln.strip()) >= 12 and not ln.strip().startswith(("#", '"""'))
+                 and ln.strip() not in shown_lines}
+        lines = {ln.removesuffix("# SOLUTION").strip() for ln in lines}
+        phrases = _phrases(prose) - _phrases(shown)
+        lib = root / "lib" / "momentum"
+        for path in sorted(student.rglob("*")):
+            rel = path.relative_to(folder)
+            if not path.is_file():
+                continue
+            if path.name.startswith("grading_"):
+                problems.append(f"{rel}: the hidden tests' module is in the student folder")
+                continue
+            inner = path.relative_to(student)
+            if inner.parts[0] == "momentum":
+                same = lib / Path(*inner.parts[1:])
+                if not same.is_file() or same.read_bytes() != path.read_bytes():
+                    problems.append(f"{rel}: not the library's file")
+                continue
+            if path.suffix not in TEXT_SUFFIXES + (".py",):
+                continue
+            text = file_text(path)
+            if path.suffix in (".ipynb", ".py") and _OTTER_MARKER.search(text):
+                problems.append(f"{rel}: an otter solution marker survived "
+                                f"({_OTTER_MARKER.search(text)[0]!r})")
+            problems += [f"{rel}: {leak}" for leak in find_leaks((phrases, lines), text)]
+    if not any(folder.glob("ch*/master/ch*.ipynb")):
+        problems.append(f"{folder}: no assignments (run make assignments)")
+    return problems
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -546,6 +842,8 @@ def main(argv=None) -> int:
     b.add_argument("--root", type=Path, default=ROOT)
     b.add_argument("--no-html", action="store_true", help="write the notebooks only")
     sub.add_parser("sync-install-cells", help="write the Colab cell into every chapter")
+    a = sub.add_parser("check-assignments", help="leak-check assignments/*/student")
+    a.add_argument("folder", type=Path, nargs="?", default=ROOT / "assignments")
     sub.add_parser("check-install-cells", help="exit 1 if a chapter's Colab cell is stale")
     args = ap.parse_args(argv)
 
@@ -565,6 +863,14 @@ def main(argv=None) -> int:
                   + "\n  ".join(leaks))
             return 1
         print(f"student edition written to {args.out} with no solution text")
+        return 0
+
+    if args.cmd == "check-assignments":
+        leaks = assignment_leaks(args.folder)
+        if leaks:
+            print("solutions found in the assignments' student folders:\n  " + "\n  ".join(leaks))
+            return 1
+        print(f"{args.folder}: the student notebooks hold no solution")
         return 0
 
     url, stale = repository_url(), []

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from momentum import check, optimizers, problems
+from momentum.check import deep_linear, mass, steps
 
 # --------------------------------------------------------------------------------------------
 # The references are the library's methods, step by step
@@ -27,18 +28,18 @@ def test_reference_steps_reproduce_full_library_runs():
     eta, beta = 0.8, 0.7
     # heavy ball: x_{-1} = x_0, so the first step is a gradient step
     hb = optimizers.heavy_ball(q.grad, x0, eta=eta, beta=beta, steps=40).x
-    mine = _run_steps(lambda x, xp: check.reference_heavy_ball_step(x, xp, q.grad(x), eta, beta),
+    mine = _run_steps(lambda x, xp: steps.reference_heavy_ball_step(x, xp, q.grad(x), eta, beta),
                       hb[0], hb[1], 39)
     np.testing.assert_allclose(mine, hb, rtol=1e-10, atol=1e-12)
     # Nesterov: y_0 = x_0, so the first step too is a gradient step
     nag = optimizers.nesterov(q.grad, x0, eta=eta, beta=beta, steps=40).x
-    mine = _run_steps(lambda x, xp: check.reference_nesterov_step(x, xp, q.grad, eta, beta),
+    mine = _run_steps(lambda x, xp: steps.reference_nesterov_step(x, xp, q.grad, eta, beta),
                       nag[0], nag[1], 39)
     np.testing.assert_allclose(mine, nag, rtol=1e-10, atol=1e-12)
     gd = optimizers.gd(q.grad, x0, eta=eta, steps=40).x
     mine = [x0]
     for _ in range(40):
-        mine.append(check.reference_gd_step(mine[-1], q.grad(mine[-1]), eta))
+        mine.append(steps.reference_gd_step(mine[-1], q.grad(mine[-1]), eta))
     np.testing.assert_allclose(np.array(mine), gd, rtol=1e-10, atol=1e-12)
 
 
@@ -54,7 +55,7 @@ def test_heavy_ball_reference_is_pytorchs_sgd_over_a_run():
         p.grad = torch.as_tensor(q.grad(p.detach().numpy()))
         opt.step()
         xs.append(p.detach().numpy().copy())
-    mine = _run_steps(lambda x, xp: check.reference_heavy_ball_step(x, xp, q.grad(x), 0.5, 0.6),
+    mine = _run_steps(lambda x, xp: steps.reference_heavy_ball_step(x, xp, q.grad(x), 0.5, 0.6),
                       xs[0], xs[1], 24)
     np.testing.assert_allclose(mine, np.array(xs), rtol=1e-10, atol=1e-12)
 
@@ -246,10 +247,10 @@ def test_a_complex_offset_or_a_non_array_return_fails_clearly():
 
 
 def test_a_function_that_replaces_the_reference_or_the_comparison_cannot_pass():
-    saved = (check.reference_gd_step, check._close, np.allclose)
+    saved = (steps.reference_gd_step, check._close, np.allclose)
 
     def cheat(x, g, eta):
-        check.reference_gd_step = lambda x, g, eta: np.zeros_like(x)
+        steps.reference_gd_step = lambda x, g, eta: np.zeros_like(x)
         check._close = lambda a, b, *args: True
         np.allclose = lambda *a, **k: True
         return np.zeros_like(x)
@@ -257,7 +258,7 @@ def test_a_function_that_replaces_the_reference_or_the_comparison_cannot_pass():
     try:
         r = check.gd_step(cheat, verbose=False)
     finally:
-        check.reference_gd_step, check._close, np.allclose = saved
+        steps.reference_gd_step, check._close, np.allclose = saved
     assert not r.passed and r.case == 1
 
 
@@ -298,14 +299,210 @@ def test_expected_values_do_not_depend_on_what_the_function_does_to_its_inputs()
     assert not check.nesterov_step(mutate_grad_then_use_it, verbose=False).passed
 
 
-def test_off_the_main_thread_the_checker_runs_without_a_deadline():
+def test_off_the_main_thread_the_checker_keeps_its_deadline():
+    """The deadline is the child's SIGKILL, not a SIGALRM of this thread: it holds anywhere."""
     import threading
+    import time
     out = {}
+
+    def endless(x, g, eta):
+        while True:
+            time.sleep(0.01)
+
     th = threading.Thread(target=lambda: out.update(
-        r=check.gd_step(lambda x, g, eta: x - eta * g, verbose=False, timeout=0.001)))
+        good=check.gd_step(lambda x, g, eta: x - eta * g, verbose=False),
+        bad=check.gd_step(endless, verbose=False, timeout=0.3)))
     th.start()
-    th.join(60)
-    assert out["r"].passed          # no SIGALRM there: the tiny timeout does not apply
+    th.join(120)
+    assert out["good"].passed
+    assert not out["bad"].passed and "did not return within 0.3 seconds" in out["bad"].message
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 23: the cheat forms of the fresh probe, each a test
+# --------------------------------------------------------------------------------------------
+
+
+def _gd(x, g, eta):
+    return x - eta * g
+
+
+def test_reading_expected_from_the_checkers_frames_finds_nothing():
+    import sys
+
+    def peek(x, g, eta):
+        f = sys._getframe(1)
+        while f is not None:
+            for name in ("expected", "wrong", "cases"):
+                v = f.f_locals.get(name)
+                if isinstance(v, np.ndarray) and v.shape == x.shape:
+                    return v
+            f = f.f_back
+        return np.zeros_like(x)
+
+    r = check.gd_step(peek, verbose=False)
+    assert not r.passed and r.case == 1
+
+
+def test_overwriting_every_array_in_memory_changes_nothing_it_is_judged_against():
+    import gc
+
+    def overwrite(x, g, eta):
+        for obj in gc.get_objects():
+            if isinstance(obj, np.ndarray) and obj.dtype == float and obj.flags.writeable:
+                obj[...] = 0.0
+        return np.zeros_like(x)
+
+    r = check.gd_step(overwrite, verbose=False)
+    assert not r.passed and "expected" in r.message
+    assert check.gd_step(_gd, verbose=False).passed
+
+
+def test_a_module_patch_does_not_reach_this_call_or_the_next():
+    import momentum.check as mc
+    saved = (mc._close, mc._judge, np.allclose, np.abs)
+
+    def patch(x, g, eta):
+        mc._close = lambda *a, **k: True
+        mc._judge = lambda *a, **k: None
+        np.allclose = lambda *a, **k: True
+        np.abs = lambda a: 0 * a
+        return np.zeros_like(x)
+
+    assert not check.gd_step(patch, verbose=False).passed
+    assert (mc._close, mc._judge, np.allclose, np.abs) == saved          # parent untouched
+    assert not check.gd_step(lambda x, g, eta: x + eta * g, verbose=False).passed
+    assert check.gd_step(_gd, verbose=False).passed
+
+
+def test_a_tensor_whose_detach_runs_forever_is_stopped_by_the_deadline():
+    import time
+
+    class Slow(torch.Tensor):
+        def detach(self):
+            while True:
+                time.sleep(0.01)
+
+    t0 = time.perf_counter()
+    r = check.gd_step(lambda x, g, eta: torch.as_tensor(_gd(x, g, eta)).as_subclass(Slow),
+                      verbose=False, timeout=0.5)
+    assert time.perf_counter() - t0 < 10
+    assert not r.passed and "did not return within 0.5 seconds" in r.message
+
+
+@pytest.mark.parametrize("form", ["catch", "cancel-timer", "ignore-signals", "str", "repr"])
+def test_functions_that_fight_the_deadline_are_stopped(form):
+    import signal
+    import time
+
+    def catch(x, g, eta):
+        while True:
+            try:
+                time.sleep(0.01)
+            except BaseException:  # noqa: BLE001 - the cheat
+                pass
+
+    def cancel(x, g, eta):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        while True:
+            time.sleep(0.01)
+
+    def ignore(x, g, eta):
+        for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        while True:
+            pass
+
+    class Blocking(Exception):
+        def __str__(self):
+            while True:
+                time.sleep(0.01)
+
+    def raise_blocking(x, g, eta):
+        raise Blocking
+
+    class Answer:
+        def __repr__(self):
+            while True:
+                time.sleep(0.01)
+
+    fn = {"catch": catch, "cancel-timer": cancel, "ignore-signals": ignore,
+          "str": raise_blocking, "repr": lambda x, g, eta: Answer()}[form]
+    t0 = time.perf_counter()
+    r = check.gd_step(fn, verbose=False, timeout=0.5)
+    assert time.perf_counter() - t0 < 10
+    assert not r.passed
+
+
+def test_system_exit_and_os_exit_do_not_escape():
+    import os
+    import sys
+    r = check.gd_step(lambda x, g, eta: sys.exit(3), verbose=False)
+    assert not r.passed and "raised SystemExit" in r.message
+    r = check.heavy_ball_step(lambda *a: (_ for _ in ()).throw(KeyboardInterrupt), verbose=False)
+    assert not r.passed and "KeyboardInterrupt" in r.message
+    r = check.gd_step(lambda x, g, eta: os._exit(0), verbose=False)
+    assert not r.passed and "ended the process" in r.message
+
+
+def test_a_huge_timeout_does_not_fail_a_correct_answer():
+    assert check.gd_step(_gd, verbose=False, timeout=1e300).passed
+    assert check.mass_step(_mass, verbose=False, timeout=1e300).passed
+
+
+def test_a_function_defined_in_a_notebook_namespace_is_checked_without_pickling():
+    ns = {"__name__": "__main__", "np": np}
+    exec("offset = 0.0\ndef gd_step(x, g, eta):\n    return x - eta * g + offset\n", ns)
+    assert check.gd_step(ns["gd_step"], verbose=False).passed
+
+
+def test_the_references_are_not_part_of_the_check_namespace():
+    assert not [n for n in dir(check) if n.startswith("reference_")]
+    assert "function" in check.__all__ and not any("reference" in n for n in check.__all__)
+
+
+def test_answers_wrong_only_at_the_edges_of_the_valid_range_fail():
+    def hb_if(cond):
+        def fn(x, x_prev, g, eta, beta):
+            out = _hb(x, x_prev, g, eta, beta)
+            return out + 1e-3 if cond(x, eta, beta) else out
+        return fn
+
+    edges = {
+        "eta above the stability limit": lambda x, eta, beta: eta > 2 * (1 + beta),
+        "beta above 0.999": lambda x, eta, beta: beta > 0.999,
+        "d above 50": lambda x, eta, beta: x.shape[-1] > 50,
+        "batches of 5+ rows": lambda x, eta, beta: x.ndim == 2 and x.shape[0] >= 5,
+    }
+    for what, cond in edges.items():
+        assert not check.heavy_ball_step(hb_if(cond), verbose=False).passed, what
+    for seed in range(3):                       # any seed holds every edge
+        for what, cond in edges.items():
+            r = check.heavy_ball_step(hb_if(cond), seed=seed, verbose=False)
+            assert not r.passed, (what, seed)
+
+    def deep_if(cond):
+        def fn(weights, X, Y, scale):
+            out = _layer_gradients(weights, X, Y, scale)
+            return [g + 1e-3 for g in out] if cond(weights, X) else out
+        return fn
+
+    assert not check.deep_linear_gradients(deep_if(lambda w, X: len(w) > 6), verbose=False)
+    assert not check.deep_linear_gradients(
+        deep_if(lambda w, X: max(W.shape[0] for W in w) > 20), verbose=False)
+    assert check.deep_linear_gradients(_layer_gradients, verbose=False)
+
+
+def test_check_function_compares_numbers_and_tuples_with_hints():
+    cases = [dict(a=2.0, b=3.0), dict(a=np.arange(3.0), b=0.5)]
+    assert check.function(lambda a, b: a * b, lambda a, b: a * b, cases, verbose=False)
+    r = check.function(lambda a, b: a + b, lambda a, b: a * b, cases, verbose=False,
+                       hints=[("added instead of multiplied", lambda a, b: a + b)])
+    assert not r.passed and "hint: added instead of multiplied" in r.message
+    r = check.function(lambda a, b: (a, b), lambda a, b: (a, b, a), cases, verbose=False)
+    assert not r.passed and "3 values" in r.message
+    with pytest.raises(ValueError, match="cases"):
+        check.function(lambda a: a, lambda a: a, [], verbose=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,12 +576,13 @@ def test_chapter_5_and_6_cases_cover_the_whole_valid_range():
 
 
 def test_chapter_5_and_6_checkers_cannot_be_fooled_by_patching():
-    saved = (check.reference_deep_linear_gradients, check.reference_mass_step, check._close,
+    saved = (deep_linear.reference_deep_linear_gradients, mass.reference_mass_step, check._close,
              check._judge, check._ALL, check._ABS, np.allclose)
 
     def patch():
-        check.reference_deep_linear_gradients = lambda w, X, Y, a: [np.zeros_like(W) for W in w]
-        check.reference_mass_step = lambda w, u, g, *a: (np.zeros_like(w), np.zeros_like(u))
+        deep_linear.reference_deep_linear_gradients = (
+            lambda w, X, Y, a: [np.zeros_like(W) for W in w])
+        mass.reference_mass_step = lambda w, u, g, *a: (np.zeros_like(w), np.zeros_like(u))
         check._close = lambda a, b, *args, **kw: True
         check._judge = lambda *a, **k: None
         check._ALL = lambda *a, **k: True
@@ -405,7 +603,7 @@ def test_chapter_5_and_6_checkers_cannot_be_fooled_by_patching():
         try:
             results.append(checker(cheat, verbose=False))
         finally:
-            (check.reference_deep_linear_gradients, check.reference_mass_step, check._close,
+            (deep_linear.reference_deep_linear_gradients, mass.reference_mass_step, check._close,
              check._judge, check._ALL, check._ABS, np.allclose) = saved
     r5, r6 = results
     assert not r5.passed and r5.case == 1

@@ -1,6 +1,8 @@
 """Colab and Binder: every chapter starts with the install cell for the repository in
-_config.yml; the cell does nothing when momentum imports and installs only the library when it
-does not; a chapter executed from another working directory (/tmp) still runs."""
+_config.yml; the cell does nothing when momentum imports, installs only the library (and
+myst-nb, for glue) when it does not, stops with a clear message when that install fails, and
+enables Colab's widget manager on Colab; a chapter executed from another working directory
+(/tmp) still runs."""
 
 from __future__ import annotations
 
@@ -85,9 +87,53 @@ def test_install_cell_is_a_no_op_when_momentum_imports(monkeypatch):
 
 def test_install_cell_installs_only_the_library_when_momentum_is_missing(monkeypatch):
     calls = _run_install_cell(monkeypatch, importable=False)
-    assert calls == [[sys.executable, "-m", "pip", "install", "-q", f"git+{URL}"]]
+    assert calls == [[sys.executable, "-m", "pip", "install", "-q", f"git+{URL}", "myst-nb"]]
     # no --upgrade / --force-reinstall: pip keeps what Colab already has
     assert not any(flag.startswith("--") for flag in calls[0])
+
+
+def test_install_cell_says_what_to_do_when_the_repository_cannot_be_reached(monkeypatch):
+    """pip fails (offline, a wrong URL, no git): the cell stops with what to install and how to
+    set the repository's URL, not with pip's message alone."""
+    def unreachable(cmd, *args, **kwargs):
+        raise subprocess.CalledProcessError(1, cmd)
+
+    real_import = builtins.__import__
+
+    def no_momentum(name, *args, **kwargs):
+        if name == "momentum":
+            raise ImportError("No module named 'momentum'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "check_call", unreachable)
+    monkeypatch.setattr(builtins, "__import__", no_momentum)
+    with pytest.raises(RuntimeError) as err:
+        exec(compile(se.install_cell_source(URL), "<install cell>", "exec"), {})
+    message = str(err.value)
+    for needed in (f"git+{URL}", "pip install git+<repository URL> myst-nb", "pip install -e .",
+                   "repository.url in _config.yml", "make colab-cells", "make jupyter"):
+        assert needed in message, needed
+    assert err.value.__suppress_context__     # `from None`: the message, not pip's traceback
+
+
+def test_install_cell_enables_colabs_widget_manager_on_colab(monkeypatch):
+    """On Colab (``google.colab`` importable) the cell calls
+    ``output.enable_custom_widget_manager()``; elsewhere the import fails and it does nothing."""
+    import types
+    calls = []
+    output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("on"))
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    google = types.ModuleType("google")
+    google.colab = colab
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    assert _run_install_cell(monkeypatch, importable=True) == []
+    assert calls == ["on"]
+    monkeypatch.setitem(sys.modules, "google.colab", None)     # not on Colab
+    calls.clear()
+    _run_install_cell(monkeypatch, importable=True)
+    assert calls == []
 
 
 def test_library_dependencies_are_unpinned_so_colab_keeps_its_torch():

@@ -314,6 +314,8 @@ CASES += [
      lambda v: check.deep_linear_gradients(v)),
     ("check.mass_step-fn", "fn", st.one_of(st.none(), st.integers(), st.text()),
      lambda v: check.mass_step(v)),
+    ("check.function-reference", "reference", st.one_of(st.none(), st.integers(), st.text()),
+     lambda v: check.function(lambda a: a, v, [dict(a=1.0)])),
     ("check.gd_step-timeout", "timeout", NOT_POSITIVE,
      lambda v: check.gd_step(lambda x, g, eta: x - eta * g, timeout=v, verbose=False)),
     # networks: the two-layer ReLU network (Chapter 4) and the deep ReLU network (Chapter 3)
@@ -591,6 +593,8 @@ CASES += [
     ("coefficients-mu-array", "mu", NOT_SCALAR,
      lambda v: ode.coefficients("nesterov", s=0.1, mu=v)),
     ("MeanFieldTwoLayer-m", "m", NOT_POSITIVE_INT, lambda v: mean_field.MeanFieldTwoLayer(v, 3)),
+    ("ntk_normalised_gram-model", "model", st.sampled_from([None, 1.0, "net"]),
+     lambda v: mean_field.ntk_normalised_gram(v, torch.ones(2, 3))),
     ("mean_field_step-eta-array", "eta", NOT_SCALAR, lambda v: mean_field.mean_field_step(v, 10)),
     # overflow to inf or NaN
     ("coefficients-s-overflow", "s", HUGE, lambda v: ode.coefficients("nesterov", s=v, mu=v)),

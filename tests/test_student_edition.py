@@ -283,3 +283,150 @@ def test_the_build_refuses_and_says_so(tmp_path, capsys):
     rc = se.main(["build", "--root", str(root), "--toc", str(root / "_toc.yml"),
                   "--out", str(tmp_path / "out"), "--no-html"])
     assert rc == 2 and "refusing to build" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 23: the leak forms of the fresh probe, each a test
+# --------------------------------------------------------------------------------------------
+
+LEAK = "the hidden answer rides seven quiet purple elephants home"
+
+
+def _book(tmp_path, cells, metadata=None, static=None, intro="# Front\n\nA front page.\n"):
+    """An instructor root with one chapter of ``cells``; returns (root, toc path)."""
+    root = tmp_path / "root"
+    (root / "chapters").mkdir(parents=True)
+    (root / "_config.yml").write_text("title: T\nrepository:\n  url: https://github.com/o/b\n")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                   "  - file: chapters/a\n")
+    (root / "intro.md").write_text(intro)
+    for rel, text in (static or {}).items():
+        (root / "_static" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "_static" / rel).write_text(text)
+    nb = new_notebook(cells=cells, metadata=metadata or {})
+    nbformat.write(nb, root / "chapters" / "a.ipynb")
+    return root, root / "_toc.yml"
+
+
+def _solution(text=LEAK, label="ex-a"):
+    return new_markdown_cell(f"```{{solution}} {label}\n:label: sol-a\n\n{text}.\n```")
+
+
+def test_what_stripping_misses_the_check_still_finds(tmp_path):
+    """Outputs and metadata of a kept cell are not whitelisted: the check reads the solutions'
+    own text against everything the edition holds."""
+    kept = new_code_cell("print(answer)")
+    kept.outputs = [nbformat.v4.new_output("stream", name="stdout", text=LEAK + "\n")]
+    note = new_markdown_cell("Kept narrative.", metadata={"note": LEAK})
+    root, toc = _book(tmp_path, [new_markdown_cell("Question."), _solution(), kept, note])
+    out = tmp_path / "out"
+    se.write_edition(root, toc, out)
+    problems = se.leaks_in_edition(root, out)
+    assert any("chapters/a.ipynb" in p and "purple elephants" in p for p in problems), problems
+
+
+def test_static_files_only_solutions_use_are_not_shipped(tmp_path):
+    root, toc = _book(tmp_path, [
+        new_markdown_cell("Question; see ![fig](../_static/shown.png)."),
+        new_markdown_cell("````{solution} ex-a\n:label: sol-a\n\n```{literalinclude} "
+                          "../_static/answer.py\n```\n\n{download}`key <../_static/key.txt>` "
+                          f"and {LEAK}.\n````")],
+        static={"answer.py": "x = 42\n", "key.txt": LEAK, "shown.png": "png",
+                "theme.css": "body {}"})
+    out = tmp_path / "out"
+    se.write_edition(root, toc, out)
+    assert not (out / "_static" / "answer.py").exists()
+    assert not (out / "_static" / "key.txt").exists()
+    assert (out / "_static" / "shown.png").exists() and (out / "_static" / "theme.css").exists()
+
+
+@pytest.mark.parametrize("cell, words", [
+    (new_code_cell("### BEGIN SOLUTION\nx = 42\n### END SOLUTION"), "nbgrader/otter"),
+    (new_code_cell("x = 42  # SOLUTION"), "nbgrader/otter"),
+    (new_code_cell("x = 1", metadata={"nbgrader": {"solution": True}}), "nbgrader metadata"),
+    (new_markdown_cell(f"<details><summary>Solution</summary>\n\n{LEAK}\n</details>"),
+     "<details><summary>Solution"),
+    (new_markdown_cell(f"```{{admonition}} Answer\n:class: solution\n\n{LEAK}\n```"),
+     ":class: solution"),
+    (new_code_cell(f"%%markdown\n```{{solution}} ex-a\n{LEAK}\n```"), "%%markdown"),
+])
+def test_other_solution_forms_are_refused_with_a_clear_message(cell, words):
+    nb = new_notebook(cells=[new_markdown_cell("Question."), cell])
+    with pytest.raises(ValueError) as err:
+        se.strip_solutions(nb)
+    assert words in str(err.value) and "Traceback" not in str(err.value)
+
+
+def test_metadata_only_a_solution_uses_is_dropped(tmp_path):
+    meta = {"myst": {"substitutions": {"secret": LEAK, "shown": "a kept value"}}}
+    nb = new_notebook(cells=[new_markdown_cell("Question with {{ shown }}."),
+                             _solution("It is {{ secret }}")], metadata=meta)
+    student, _ = se.strip_solutions(nb)
+    assert student.metadata["myst"]["substitutions"] == {"shown": "a kept value"}
+    assert nb.metadata["myst"]["substitutions"]["secret"] == LEAK      # the source is untouched
+
+
+@pytest.mark.parametrize("cells, words", [
+    ([new_markdown_cell("````{admonition} Try it\n```{solution} ex-a\n" + LEAK + "\n```\n````")],
+     "held only a solution"),
+    ([new_markdown_cell("Question; compare {ref}`sol-a`."), _solution()], "sol-a"),
+    ([new_markdown_cell("Question; compare [the answer](#sol-a)."), _solution()], "sol-a"),
+])
+def test_a_build_that_would_break_gets_a_clear_error_not_a_traceback(tmp_path, capsys, cells,
+                                                                      words):
+    root, toc = _book(tmp_path, cells)
+    rc = se.main(["build", "--root", str(root), "--toc", str(toc), "--out",
+                  str(tmp_path / "out"), "--no-html"])
+    text = capsys.readouterr().out
+    assert rc == 2 and "refusing to build" in text and words in text
+
+
+def test_the_front_page_speaks_to_students(tmp_path):
+    root, toc = _book(tmp_path, [new_markdown_cell("Question."), _solution()],
+                      intro=(ROOT / "intro.md").read_text())
+    se.write_edition(root, toc, tmp_path / "out")
+    intro = (tmp_path / "out" / "intro.md").read_text()
+    assert "student edition" in intro and "not a grade" in intro
+    for instructor in ("rocket icon", "sit in dropdowns", "Teach"):
+        assert instructor not in intro
+
+
+def _assignment(tmp_path, student_answer, extra=None):
+    """A minimal otter layout: master notebook with one solution, a student folder."""
+    folder = tmp_path / "assignments"
+    master = folder / "ch01" / "master"
+    student = folder / "ch01" / "student"
+    master.mkdir(parents=True)
+    student.mkdir(parents=True)
+    nb = new_notebook(cells=[
+        nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q1"),
+        new_markdown_cell("Write f."),
+        nbformat.v4.new_raw_cell("# BEGIN SOLUTION"),
+        new_code_cell("def f(x):\n    # BEGIN SOLUTION\n    return x * 1234567 + 89\n"
+                      "    # END SOLUTION"),
+        nbformat.v4.new_raw_cell("# END SOLUTION"),
+        nbformat.v4.new_raw_cell("# BEGIN SOLUTION"),
+        new_markdown_cell(f"Key: {LEAK}."),
+        nbformat.v4.new_raw_cell("# END SOLUTION"),
+        nbformat.v4.new_raw_cell("# END QUESTION")])
+    nbformat.write(nb, master / "ch01.ipynb")
+    nbformat.write(new_notebook(cells=[new_markdown_cell("Write f."),
+                                       new_code_cell(student_answer)]), student / "ch01.ipynb")
+    for rel, text in (extra or {}).items():
+        (student / rel).write_text(text)
+    return folder
+
+
+def test_the_assignments_student_notebooks_are_leak_checked(tmp_path):
+    clean = _assignment(tmp_path / "a", "def f(x):\n    ...")
+    assert se.assignment_leaks(clean) == []
+    leaked = _assignment(tmp_path / "b", "def f(x):\n    return x * 1234567 + 89")
+    assert any("return x * 1234567 + 89" in p for p in se.assignment_leaks(leaked))
+    marker = _assignment(tmp_path / "c", "def f(x):\n    # BEGIN SOLUTION\n    ...")
+    assert any("otter solution marker" in p for p in se.assignment_leaks(marker))
+    prose = _assignment(tmp_path / "d", "def f(x):\n    ...", {"notes.md": LEAK})
+    assert any("notes.md" in p for p in se.assignment_leaks(prose))
+    hidden = _assignment(tmp_path / "e", "def f(x):\n    ...", {"grading_ch01.py": "x = 1"})
+    assert any("hidden tests' module" in p for p in se.assignment_leaks(hidden))
+    assert se.main(["check-assignments", str(leaked)]) == 1
+    assert se.main(["check-assignments", str(clean)]) == 0

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from . import TIMEOUT, CheckResult, _floor3, _private, _run_parts
+from . import TIMEOUT, CheckResult, _floor3, _run_parts
 
 # --------------------------------------------------------------------------------------------
 # Chapter 5: the layer gradients of a deep linear network
@@ -26,14 +26,18 @@ def reference_deep_linear_gradients(weights, X, Y, scale):
     return [g.numpy() for g in torch.autograd.grad(loss, ws)]
 
 
-def _instance_deep_linear(rng, small=False):
-    """One random deep linear case over the whole range: depth 1 to 6, widths 1 to 20 (the
-    first cases 1 to 5), n = 1 to 20 samples, scale a in (0, 3]; each W_l is Gaussian with
-    variance 1/d_{l-1}, so the products and the gradients stay of order 1 at any depth."""
-    depth = int(rng.integers(1, 7))
+def _instance_deep_linear(rng, i=0):
+    """Case ``i`` (0-based): depth 1 to 6, widths 1 to 20 (cases 0-4: 1 to 5), n = 1 to 20
+    samples, scale a in (0, 3]; cases 5-7 are the edges, one each: depth 7 to 10, widths 21 to
+    40, and n = 21 to 40 samples. Each W_l is Gaussian with variance 1/d_{l-1}, so the products
+    and the gradients stay of order 1 at any depth."""
+    small, edge = i < 5, i - 5
+    depth = int(rng.integers(1, 7)) if edge != 0 else int(rng.integers(7, 11))
     top = 6 if small or rng.uniform() < 0.5 else 21
     widths = [int(v) for v in rng.integers(1, top, size=depth + 1)]
-    n = int(rng.integers(1, top))
+    if edge == 1:
+        widths = [int(v) for v in rng.integers(21, 41, size=depth + 1)]
+    n = int(rng.integers(1, top)) if edge != 2 else int(rng.integers(21, 41))
     weights = [rng.standard_normal((widths[i + 1], widths[i])) / np.sqrt(widths[i])
                for i in range(depth)]
     X = rng.standard_normal((widths[0], n))
@@ -54,8 +58,9 @@ def deep_linear_gradients(fn: Callable, *, trials: int = 20, seed: int = 0,
     where ``weights`` is the list :math:`[W_1, \dots, W_L]` of NumPy arrays
     (:math:`W_\ell` of shape ``(d_l, d_{l-1})``), ``X`` has shape ``(d_x, n)``, ``Y``
     ``(d_y, n)`` and ``scale`` is :math:`a`. ``fn`` returns the list of gradients in the same
-    order. The reference is autograd (:func:`reference_deep_linear_gradients`); depths 1 to 6,
-    widths 1 to 20 and scales in (0, 3] are drawn at random (:func:`_instance_deep_linear`).
+    order. The reference is autograd (:func:`reference_deep_linear_gradients`); depths 1 to 10,
+    widths 1 to 40, 1 to 40 samples and scales in (0, 3] are drawn at random, with one case at
+    each edge (depth above 6, widths above 20, n above 20; :func:`_instance_deep_linear`).
     The cases are judged as those of :func:`gd_step` are: expected values computed first, from
     private copies; a deadline of ``timeout`` seconds per case; a clear failure for a return
     that is not a list of real finite arrays; the float64 advice for a float32 answer. Prints a
@@ -68,15 +73,19 @@ def deep_linear_gradients(fn: Callable, *, trials: int = 20, seed: int = 0,
          lambda e, inp: e[::-1]),
     ]
 
-    def make(rng, i):
-        inputs, info = _instance_deep_linear(rng, small=i < 5)
-        expected = reference_deep_linear_gradients(**_private(inputs))
-        about = (f"depth {info['depth']}, widths {info['widths']}, n = {info['n']}, "
-                 f"scale = {inputs['scale']:g}")
-        labels = [f"layer {k + 1} (the gradient for W_{k + 1})" for k in range(info["depth"])]
-        return inputs, expected, labels, about, None
+    def draw(rng, i):
+        return _instance_deep_linear(rng, i)[0]
 
-    return _run_parts("deep_linear_gradients", fn, make, mistakes, trials, seed, verbose,
+    def expect(inputs):
+        expected = reference_deep_linear_gradients(**inputs)
+        widths = [inputs["X"].shape[0]] + [w.shape[0] for w in inputs["weights"]]
+        about = (f"depth {len(inputs['weights'])}, widths {widths}, n = {inputs['X'].shape[1]}, "
+                 f"scale = {inputs['scale']:g}")
+        labels = [f"layer {k + 1} (the gradient for W_{k + 1})"
+                  for k in range(len(inputs["weights"]))]
+        return expected, labels, about, None
+
+    return _run_parts("deep_linear_gradients", fn, draw, expect, mistakes, trials, seed, verbose,
                       timeout, what=lambda n: f"a list of {n} gradients (one per layer)",
                       stacked=False)
 

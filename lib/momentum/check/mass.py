@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import TIMEOUT, _floor3, _fmt, _private, _run_parts
+from . import TIMEOUT, _floor3, _fmt, _run_parts
 
 # --------------------------------------------------------------------------------------------
 # Chapter 6: the MaSS step (added for "Beyond the theorems")
@@ -22,20 +22,29 @@ def reference_mass_step(w, u, g, eta1, eta2, gamma):
     return w_next, (1 + gamma) * w_next - gamma * w + eta2 * g
 
 
-def _instance_mass(rng, small=False):
+def _instance_mass(rng, i=0):
     r"""One random MaSS case over the parameter range of :func:`momentum.stochastic.minibatch_run`
     (``eta`` > 0, ``beta`` :math:`= \gamma \in [0, 1)`, ``eta2`` any real): dimension 1 to 50
     (the first cases 1 to 5, then half 6 or more), one case in four a batch of 2 to 4 runs
     (inputs of shape ``(B, d)``, as the runner's ``(trials, d)``), :math:`\eta_1` up to 2,
     :math:`\gamma` up to 0.999 (one case in three at 0, 0.9, 0.99 or 0.999), :math:`\eta_2` in
-    :math:`[-1, 1]` (one case in five :math:`\gamma\eta_1`, where MaSS is SGD)."""
+    :math:`[-1, 1]` (one case in five :math:`\gamma\eta_1`, where MaSS is SGD). Cases 5-8
+    are the edges, one each: :math:`\eta_1` of 2 to 10, :math:`\gamma = 0.9999`, dimension 51
+    to 200, and a batch of 5 to 8 rows."""
+    small, edge = i < 5, i - 5
     d = int(rng.integers(1, 6)) if small or rng.uniform() < 0.5 else int(rng.integers(6, 51))
-    shape = (int(rng.integers(2, 5)), d) if not small and rng.uniform() < 0.25 else (d,)
+    shape = (int(rng.integers(2, 9)), d) if not small and rng.uniform() < 0.25 else (d,)
+    if edge == 2:
+        shape = (int(rng.integers(51, 201)),)
+    if edge == 3:
+        shape = (int(rng.integers(5, 9)), shape[-1])
     if rng.uniform() < 1 / 3:
         gamma = float(rng.choice([0.0, 0.9, 0.99, 0.999]))
     else:
         gamma = float(np.floor(rng.uniform(0.0, 0.999) * 1000) / 1000)
-    eta1 = _floor3(rng.uniform(0.0, 2.0))
+    if edge == 1:
+        gamma = 0.9999
+    eta1 = _floor3(rng.uniform(0.0, 2.0)) if edge != 0 else _floor3(rng.uniform(2.0, 10.0))
     eta2 = (float(np.round(gamma * eta1, 6)) if rng.uniform() < 0.2
             else float(np.round(rng.uniform(-1.0, 1.0), 3)))
     return dict(w=rng.standard_normal(shape), u=rng.standard_normal(shape),
@@ -64,13 +73,14 @@ def mass_step(fn: Callable, *, trials: int = 20, seed: int = 0, verbose: bool = 
          lambda e, i: ref(i["w"], i["w"], i["g"], i["eta1"], i["eta2"], i["gamma"])),
     ]
 
-    def make(rng, i):
-        inputs = _instance_mass(rng, small=i < 5)
-        expected = list(ref(**_private(inputs)))
-        shown = "\n".join(f"  {a} = {_fmt(v)}" for a, v in inputs.items())
-        return inputs, expected, ["w_next", "u_next"], None, shown
+    def draw(rng, i):
+        return _instance_mass(rng, i)
 
-    return _run_parts("mass_step", fn, make, mistakes, trials, seed, verbose, timeout,
+    def expect(inputs):
+        shown = "\n".join(f"  {a} = {_fmt(v)}" for a, v in inputs.items())
+        return list(ref(**inputs)), ["w_next", "u_next"], None, shown
+
+    return _run_parts("mass_step", fn, draw, expect, mistakes, trials, seed, verbose, timeout,
                       what=lambda n: "the pair (w_next, u_next) of arrays of the inputs' shape",
                       stacked=True)
 

@@ -1,0 +1,227 @@
+"""The assignments (``make assignments``, .ci/assignments.py): a master notebook per chapter with
+the book's exercise numbers, skeletons, public and hidden tests with points and rubrics; the
+instructor's seed draws the constants; and grading, offline: the reference solutions score full
+marks, blank answers zero, typical wrong answers partial marks with the checker's hint shown.
+The fast tests grade in this process (the tests' own code, as otter runs it); the slow one runs
+``otter assign`` and ``otter run`` on every chapter."""
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("assignments", ROOT / ".ci/assignments.py")
+assignments = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(assignments)
+CHAPTERS = sorted(int(p.name[:2]) for p in (ROOT / "chapters").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def masters(tmp_path_factory):
+    out = tmp_path_factory.mktemp("assignments")
+    return out, {n: assignments.write_master(n, 1234, out) for n in CHAPTERS}
+
+
+def _questions(nb):
+    """(name, config, cells) for each question of a master notebook."""
+    out, cur = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
+            cur = (re.search(r"name: (\w+)", cell.source)[1], cell.source, [])
+        elif cell.cell_type == "raw" and cell.source.startswith("# END QUESTION"):
+            out.append(cur)
+            cur = None
+        elif cur is not None:
+            cur[2].append(cell)
+    return out
+
+
+def test_every_chapter_has_a_master_notebook_with_graded_questions(masters):
+    out, paths = masters
+    autograded = 0
+    for n, path in paths.items():
+        nb = nbformat.read(path, as_version=4)
+        assert nb.cells[0].source.startswith("# ASSIGNMENT CONFIG")
+        config = nb.cells[0].source
+        assert "pdf: false" in config and "- momentum" in config      # no LaTeX; the library
+        assert f"grading_ch{n:02d}.py" in config                        # hidden refs: autograder
+        qs = _questions(nb)
+        assert len(qs) >= 2, f"chapter {n}: {len(qs)} questions"
+        exs = assignments.exercises(n)
+        for _name, cfg, cells in qs:
+            prompt = cells[0].source
+            m = re.match(r"## Exercise (\d+)\.(\d+): (.+)", prompt)
+            assert m and int(m[1]) == n, prompt[:80]
+            assert any(e["number"] == f"{m[1]}.{m[2]}" for e in exs.values())
+            assert "{prf:ref}" not in prompt and "{numref}" not in prompt and r"\vx" not in prompt
+            if "manual: true" in cfg:
+                key = "".join(c.source for c in cells if c.cell_type == "markdown")
+                assert "Rubric" in key
+                continue
+            autograded += 1
+            answer = next(c for c in cells if c.cell_type == "code")
+            assert re.search(r"^def \w+\(", answer.source, re.M)       # a function skeleton
+            tests = [c.source for c in cells if c.cell_type == "code" and "TEST CONFIG" in c.source]
+            hidden = [t for t in tests if "hidden: true" in t]
+            assert hidden and all(re.search(r"points: [1-9]", t) for t in tests)
+    assert autograded >= 14
+
+
+def test_the_seed_draws_the_constants(tmp_path):
+    a = assignments.master_notebook(1, 1, ROOT)
+    b = assignments.master_notebook(1, 2, ROOT)
+    c = assignments.master_notebook(1, 1, ROOT)
+    text = lambda m: "\n".join(cell.source for cell in m[0].cells)   # noqa: E731
+    assert text(a) == text(c) and a[1] == c[1]
+    assert text(a) != text(b) and a[1] != b[1]      # the constants and the hidden seed differ
+    assert "SEED = " in a[1] and str(assignments.seeds(1, 1)[1]) in a[1]
+
+
+def _blank(source: str) -> str:
+    """What otter leaves of an answer cell: the solution block and lines replaced by `...`."""
+    source = re.sub(r"^(\s*)# BEGIN SOLUTION\n.*?# END SOLUTION$", r"\1...", source,
+                    flags=re.S | re.M)
+    return re.sub(r"^(\s*\w[\w, ]*) = .*# SOLUTION$", r"\1 = ...", source, flags=re.M)
+
+
+def _grade(path, answers):
+    """Run each question's tests on ``answers(question)``, in this process, as otter does:
+    (points earned, points possible, failure messages)."""
+    sys.path.insert(0, str(path.parent))
+    name = path.stem
+    module = importlib.import_module(f"grading_{name}")
+    importlib.reload(module)
+    nb = nbformat.read(path, as_version=4)
+    earned = possible = 0
+    messages = []
+    try:
+        for qname, cfg, cells in _questions(nb):
+            if "manual: true" in cfg:
+                continue
+            answer = next(c.source for c in cells if c.cell_type == "code")
+            env = {}
+            exec(assignments.SETUP, env)
+            try:
+                exec(answers(qname, answer), env)
+            except Exception as err:  # noqa: BLE001 - a blank answer may not run
+                messages.append(f"{qname}: {err!r}")
+            for t in (c.source for c in cells if "TEST CONFIG" in c.source):
+                pts = int(re.search(r"points: (\d+)", t)[1])
+                possible += pts
+                try:
+                    exec(t.split('""" # END TEST CONFIG')[1], env)
+                    earned += pts
+                except Exception as err:  # noqa: BLE001 - a failing test
+                    messages.append(f"{qname}: {err}")
+    finally:
+        sys.path.remove(str(path.parent))
+    return earned, possible, messages
+
+
+def _source(n):
+    return importlib.import_module(f"assignments_src.ch{n:02d}")
+
+
+@pytest.mark.parametrize("n", CHAPTERS)
+def test_reference_full_blank_zero_wrong_partial_in_process(masters, n):
+    sys.path.insert(0, str(ROOT))
+    _, paths = masters
+    qs = {q["name"]: q for q in _source(n).questions(
+        __import__("numpy").random.default_rng(assignments.seeds(1234, n)[0]))}
+    got, total, msgs = _grade(paths[n], lambda q, a: a)
+    assert got == total, msgs
+    got, total, _ = _grade(paths[n], lambda q, a: _blank(a))
+    assert got == 0
+    for name, q in qs.items():
+        if q["kind"] != "code":
+            continue
+        def wrong(qn, a, name=name, q=q):
+            if qn != name:
+                return a
+            return (q["given"] + "\n\n" if q.get("given") else "") + q["wrong"]
+        got, total, msgs = _grade(paths[n], wrong)
+        assert 0 < got < total, (name, got, total)
+        if q.get("wrong_hint"):
+            assert any("hint:" in m and q["wrong_hint"] in m for m in msgs), msgs
+
+
+def _otter_run(zip_path, notebook, out):
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out),
+                    "--no-logo", str(notebook)], check=True, capture_output=True, timeout=600)
+    tests = json.loads((out / "results.json").read_text())["tests"]
+    scored = [t for t in tests if t.get("max_score")]
+    return (sum(t["score"] for t in scored), sum(t["max_score"] for t in scored),
+            "\n".join(t.get("output", "") for t in tests))
+
+
+@pytest.mark.slow
+def test_slow_otter_assign_and_otter_run_grade_every_chapter(tmp_path):
+    """``make assignments`` as CI runs it, then ``otter run`` on the instructor key (full
+    marks), the student notebook as handed out (zero) and, for Chapter 1, a notebook with the
+    typical wrong answers (a sign error in heavy ball, Nesterov's gradient at the wrong point:
+    partial marks, with the checker's hint in the output)."""
+    out = tmp_path / "assignments"
+    subprocess.run([sys.executable, str(ROOT / ".ci/assignments.py"), "build", "--seed", "99",
+                    "--out", str(out)], check=True, capture_output=True, timeout=900)
+    jobs = []
+    for n in CHAPTERS:
+        d = out / f"ch{n:02d}"
+        zip_path = d / "autograder" / f"ch{n:02d}-autograder.zip"
+        assert zip_path.is_file() and (d / "student" / f"ch{n:02d}.ipynb").is_file()
+        names = zipfile.ZipFile(zip_path).namelist()
+        assert any(p.startswith("files/momentum/") for p in names), names[:20]
+        jobs.append(("key", n, zip_path, d / "autograder" / f"ch{n:02d}.ipynb"))
+        jobs.append(("blank", n, zip_path, d / "student" / f"ch{n:02d}.ipynb"))
+    # Chapter 1 with the typical wrong answers
+    key = nbformat.read(out / "ch01" / "autograder" / "ch01.ipynb", as_version=4)
+    src = _source(1).questions(__import__("numpy").random.default_rng(
+        assignments.seeds(99, 1)[0]))
+    wrong = {q["name"]: q for q in src if q["kind"] == "code"}
+    replaced = 0
+    for cell in key.cells:        # the reference answers, except heavy ball and Nesterov
+        for qn in ("q2", "q3"):
+            if cell.cell_type == "code" and cell.source.startswith(
+                    wrong[qn]["answer"].split("(")[0]):
+                cell.source = wrong[qn]["wrong"]
+                replaced += 1
+    assert replaced == 2
+    nbformat.write(key, tmp_path / "ch01.ipynb")
+    jobs.append(("wrong", 1, out / "ch01" / "autograder" / "ch01-autograder.zip",
+                 tmp_path / "ch01.ipynb"))
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda j: (j, _otter_run(j[2], j[3], tmp_path / f"{j[0]}{j[1]}")),
+                                jobs))
+    for (kind, n, _, _), (score, total, output) in results:
+        assert total > 0
+        if kind == "key":
+            assert score == total, (n, score, total, output[-2000:])
+        elif kind == "blank":
+            assert score == 0, (n, score, total)
+        else:
+            assert 0 < score < total, (score, total)
+            assert "hint: the gradient term has the wrong sign" in output
+            assert "hint: the gradient is evaluated at x" in output
+
+
+@pytest.mark.parametrize("answer, hint", [
+    ("def heavy_ball_step(x, x_prev, g, eta, beta):\n"
+     "    return x - eta * g + beta * (x_prev - x)", "uses the wrong difference"),
+    ("def heavy_ball_step(x, x_prev, g, eta, beta):\n"
+     "    x -= eta * g - beta * (x - x_prev)\n    return x", "in place"),
+    ("def heavy_ball_step(x, x_prev, g, eta, beta):\n"
+     "    x - eta * g + beta * (x - x_prev)", "forget `return`"),
+])
+def test_more_typical_wrong_answers_get_partial_marks_and_the_hint(masters, answer, hint):
+    _, paths = masters
+    got, total, msgs = _grade(paths[1], lambda q, a: answer if q == "q2" else a)
+    assert 0 < got < total
+    assert any(hint in m for m in msgs), msgs
