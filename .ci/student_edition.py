@@ -725,6 +725,8 @@ def leaks_in_edition(root: Path, out: Path) -> list[str]:
         # from the instructor notebook (never outputs, metadata or attachments, which
         # stripping may have missed)
         kept.append(shown_text(strip_solutions(instructor)[0]))
+    # the edition's own front-page text (STUDENT_USE) is the script's, not a solution's
+    kept.append(STUDENT_USE)
     # a snippet only one chapter's solutions hold may be another chapter's kept text
     kept_all = "\n".join(kept)
     w = _words(kept_all)
