@@ -61,9 +61,8 @@ details.hide > summary, details.above-input > summary, details.below-input > sum
 div.cell_output, div.highlight pre { white-space: pre-wrap; word-break: break-word; }
 table td, table th { word-break: normal !important; overflow-wrap: normal !important;
   white-space: nowrap !important; hyphens: none !important; }
-#jb-print-toc li { display: flex; align-items: baseline; }
-#jb-print-toc li > a { flex: 1 1 auto; }
-#jb-print-toc .toc-page { flex: 0 0 auto; padding-left: 1em; font-variant-numeric: tabular-nums; }
+#jb-print-toc li > a { display: inline !important; }
+#jb-print-toc .toc-page { float: right; padding-left: 1em; font-variant-numeric: tabular-nums; }
 """
 
 #: The printable width of an A4 page with PRINT_CSS's margins, in CSS pixels (96 per inch):
@@ -170,18 +169,29 @@ def _print(page, out: Path) -> None:
              margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
 
 
+def heads_page(raw: str, title: str) -> bool:
+    """True when the page text ``raw`` starts with ``title`` on line(s) of its own (a heading
+    may wrap over a few lines); a paragraph that merely begins with the same words does not."""
+    wanted, seen = normalise(title).strip(), ""
+    for line in raw.strip().split("\n")[:4]:
+        seen = normalise(f"{seen} {line}").strip()
+        if seen == wanted:
+            return True
+        if len(seen) >= len(wanted):
+            return False
+    return False
+
+
 def chapter_pages(pdf: Path, entries: list[list[str]]) -> dict[str, int]:
     """For each contents entry ``[anchor, title]``, the 1-based page its title heads: the first
-    page after the first (the contents) whose text starts with the title (every chapter starts
-    a page)."""
+    page after the first (the contents) that :func:`heads_page` (every chapter starts a page)."""
     from pypdf import PdfReader
 
-    texts = [normalise(p.extract_text() or "").strip() for p in PdfReader(str(pdf)).pages]
+    texts = [p.extract_text() or "" for p in PdfReader(str(pdf)).pages]
     pages = {}
     for anchor, title in entries:
-        wanted = normalise(title).strip()
         for number, text in enumerate(texts[1:], start=2):
-            if wanted and text.startswith(wanted):
+            if title.strip() and heads_page(text, title):
                 pages[anchor] = number
                 break
     return pages

@@ -132,3 +132,12 @@ def test_a_number_split_across_table_lines_is_reported(tmp_path):
     wrapped = dict(tables, wrapped=["1000"])
     problems = pdf_edition.check_pdf(_pdf(tmp_path / "d.pdf", whole, tables=wrapped), book)
     assert any("wraps in its table cell" in p for p in problems)
+
+
+def test_a_contents_entry_is_found_only_where_its_title_heads_the_page():
+    assert pdf_edition.heads_page("Notation\nOne symbol, one meaning.", "Notation")
+    assert pdf_edition.heads_page("4. Two-layer ReLU networks: heavy ball\nagainst Nesterov\nThe "
+                                  "network", "4. Two-layer ReLU networks: heavy ball against "
+                                  "Nesterov")
+    assert not pdf_edition.heads_page("Notation is fixed across the book: eta is", "Notation")
+    assert not pdf_edition.heads_page("Map of the book\nNotation", "Notation")
