@@ -38,10 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 #: Print-only CSS: the book's column full width, no navigation, no buttons; slider controls hidden
-#: (the PDF shows the frame the page opened on); no page break inside a figure, and no image
-#: taller than 42% of the page (an unbreakable block that does not fit moves to the next page
-#: and leaves the space behind it blank: capped at 42%, the space left is too), while boxes,
-#: code and cells (unbreakable in the theme's print style) may break; every chapter
+#: (the PDF shows the frame the page opened on); no page break inside an image or a caption,
+#: and no image taller than 40% of the page (an unbreakable block that does not fit moves to
+#: the next page and leaves the space behind it blank: capped at 40%, the space left is too),
+#: while figures (between image and caption), boxes, code and cells may break, which the
+#: theme's print style forbids; every chapter
 #: (in the single-page build, the section after each ``document-*`` anchor, titled by an h2)
 #: starts a page; the labels of hidden code ("Show / Hide code cell source") never print;
 #: numbers in table cells never break across lines (a table too wide for the page is scaled
@@ -54,9 +55,9 @@ PRINT_CSS = """
 .skip-link, .search-button-field { display: none !important; }
 .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 .bd-page-width { max-width: 100% !important; }
-img, figure { break-inside: avoid; }
-img { max-height: 42vh; object-fit: contain; object-position: left top; }
-.admonition, div.admonition, details, aside, div.highlight, div[class*="highlight-"],
+img, figcaption { break-inside: avoid; }
+img { max-height: 40vh; object-fit: contain; object-position: left top; }
+figure, .admonition, div.admonition, details, aside, div.highlight, div[class*="highlight-"],
 div.literal-block-wrapper, div.cell, div.cell_input, div.cell_output
   { break-inside: auto !important; }
 h1, h2, h3, h4, .admonition-title, .proof .title, caption { break-after: avoid; }
