@@ -257,7 +257,7 @@ def book_iterates(opt: torch.optim.SGD, params=None) -> list[torch.Tensor]:
                 continue
             buf = opt.state[p].get("momentum_buffer") if p in opt.state else None
             out.append(p.detach().clone() if (buf is None or shift == 0)
-                       else p.detach() + shift * buf)
+                       else torch.add(p.detach(), buf, alpha=shift))     # one pass, not two
     return out
 
 
