@@ -257,7 +257,7 @@ def book_iterates(opt: torch.optim.SGD, params=None) -> list[torch.Tensor]:
                 continue
             buf = opt.state[p].get("momentum_buffer") if p in opt.state else None
             out.append(p.detach().clone() if (buf is None or shift == 0)
-                       else torch.add(p.detach(), buf, alpha=shift))     # one pass, not two
+                       else p.detach() + shift * buf)
     return out
 
 
@@ -289,9 +289,11 @@ class _Rows:
         return self.buf[:self.n][k]
 
     def append(self, value) -> None:
-        value = np.asarray(value, dtype=float)
-        if self.buf is None:
-            self.buf = np.empty((self.capacity, *value.shape))
+        value = np.asarray(value)
+        if value.dtype.kind != "f":
+            value = value.astype(float)
+        if self.buf is None:          # the first value's float type, as np.stack kept it
+            self.buf = np.empty((self.capacity, *value.shape), dtype=value.dtype)
         elif value.shape != self.buf.shape[1:]:
             raise ValueError(f"{self.name} returned shape {value.shape} at step {self.n}, "
                              f"{self.buf.shape[1:]} at step 0")
