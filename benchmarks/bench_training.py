@@ -476,9 +476,17 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
         ]
     lines += [
         "",
-        "Headline: the fraction of torch.matmul's throughput a step reaches on the products "
-        "it cannot avoid",
-        "  two-layer network, m >= 2000 (goal 0.50):",
+        "Headline, against issue 25's goals (median over the rows, range in brackets; each "
+        "ratio's two samples back to back):",
+        f"  two-layer, m >= 2000: loop / matmul throughput {span['goal_matmul']} (goal >= 0.75)",
+        f"  two-layer, m >= 2000: loop time / bare closed-form step time {span['goal_closed']}"
+        " (goal <= 1.10)",
+        f"  deep ReLU, Chapter 3's settings: loop time / bare step time {span['goal_deep']} "
+        "(goal <= 1.5)",
+        "",
+        "The fraction of torch.matmul's throughput a step reaches on the products it cannot "
+        "avoid",
+        "  two-layer network, m >= 2000:",
         f"    the library's loop (train_two_layer)      {span['loop']}",
         f"    its bare step (forward, backward, SGD)    {span['step']}",
         f"    the closed-form step suggested below      {span['closed']}",
@@ -578,8 +586,22 @@ def _spans(two, deep) -> dict[str, str]:
         return f"median {statistics.median(v):.2f}, range {v[0]:.2f}-{v[-1]:.2f}" if v else \
             "n/a"
 
+    def goal(values, want, at_most):
+        v = sorted(values)
+        if not v:
+            return "n/a"
+        med = statistics.median(v)
+        met = med <= want if at_most else med >= want
+        return f"{med:.2f} [{v[0]:.2f}-{v[-1]:.2f}], {'met' if met else 'NOT met'}"
+
     wide = [r for r in two if r["m"] >= 2000] or two
-    return {"loop": span(wide, "loop"), "step": span(wide, "step"),
+    return {"goal_matmul": goal([ratio(r["samples"]["matmul"], r["samples"]["loop"])
+                                 for r in wide], 0.75, False),
+            "goal_closed": goal([ratio(r["samples"]["loop"], r["samples"]["closed"])
+                                 for r in wide], 1.10, True),
+            "goal_deep": goal([ratio(r["samples"]["loop"], r["samples"]["step"])
+                               for r in deep], 1.5, True),
+            "loop": span(wide, "loop"), "step": span(wide, "step"),
             "closed": span(wide, "closed"), "deep_loop": span(deep, "loop"),
             "deep_step": span(deep, "step")}
 
@@ -649,8 +671,8 @@ def reading(two, deep, prof_cols, passes, cfg) -> list[str]:
         "  The per-step records of train_two_layer (loss to the host, max_r ||w_r - w_r(0)||, "
         "divergence check)",
         f"  add {records:.0%} to a step (median over the rows of loop/step - 1).",
-        "- Suggested change (networks.train_two_layer; lib/ not edited here): compute the "
-        "gradient in closed form, as",
+        "- Suggested change, now made (networks.train_two_layer takes this step, issue 25): "
+        "compute the gradient in closed form, as",
         "  closed_form_step in this file does, and hand it to the same torch.optim.SGD:",
         "      R = relu_(W @ X.T); S = sign(R)        # S = 1{W X^T > 0}: autograd's relu'(0) = 0",
         "      r = (a @ R) / sqrt(m) - y               # residuals; the loss to record is "
@@ -668,19 +690,21 @@ def reading(two, deep, prof_cols, passes, cfg) -> list[str]:
         "and a.unsqueeze(-1).",
         f"- Deep network at Chapter 3's settings (n = {N_DEEP}, products of a few MFLOP): "
         f"the library's loop costs {deep_rec:.1f} bare",
-        f"  steps per step (median over the rows; {deep_nosvd:.1f} without the SVD): every step "
-        "it clones every layer, takes",
-        "  an SVD of the features (full, for Vh), four norms, and copies six values to the "
-        "host. In the bare step the",
+        f"  steps per step (median over the rows; {deep_nosvd:.1f} without the spectra): for "
+        "Nesterov every step it forms",
+        "  the book's x_k from PyTorch's p_k, runs one more forward pass there for the record, "
+        "takes the spectra",
+        "  (benchmarks/deep_relu_report.txt), the block steps and the gradient norm. In the bare "
+        "step the",
         f"  products take {deep_prof[GROUPS[0][0]]:.0%} of the profile and "
         f"{deep_prof[OUTSIDE]:.0%} is outside tensor operations; the rest are small",
         "  elementwise, view and allocation operations. DeepReLU.loss re-validates its inputs "
         "at every call",
         "  (finiteness through NumPy: X in loss and again in forward, Y in targets): three "
         "copies to the host per step,",
-        "  a stall each on a GPU; validating X and Y once per run in train_deep_relu and "
-        "calling the forward on",
-        "  checked tensors removes them.",
+        "  a stall each on a GPU (the bare step here keeps them); train_deep_relu validates X "
+        "and Y once per run and",
+        "  calls the forward on checked tensors.",
     ]
     return out
 

@@ -515,3 +515,69 @@ def test_drift_of_huge_finite_features_is_the_spectral_norm():
     expected = torch.linalg.matrix_norm(F - F0, ord=2)
     assert torch.isfinite(drift).all()
     np.testing.assert_allclose(drift.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def _reference_train(net, X, Y, *, method, eta, beta, steps):
+    """A plain reference loop for train_deep_relu (issue 25's speed-up must not change
+    results): torch.optim.SGD's step, the book's iterates x_k = p_k + beta eta b_{k-1} for
+    Nesterov, and every recorded series by the direct formula (a full SVD of the features,
+    the spectral norm of the drift, the null-space part of the last-layer step)."""
+    params = list(net.weights)
+    opt = optimizers.torch_optimizer(method, params, eta=eta, beta=beta)
+    F0 = _features([p.detach() for p in params], X)
+    out = {k: [] for k in ("losses", "grad_norms", "alphas", "drift", "dx", "du", "dx_null")}
+    prev = None
+    for k in range(steps + 1):
+        opt.zero_grad()
+        (0.5 * ((_deep_forward_ref(params, X) - Y) ** 2).sum((-2, -1))).sum().backward()
+        shift = beta * eta if method == "nesterov" else 0.0
+        xs = [p.detach() + shift * opt.state[p]["momentum_buffer"]
+              if p in opt.state and shift else p.detach().clone() for p in params]
+        F = _features(xs, X)
+        out["losses"].append(0.5 * ((F @ xs[-1] - Y) ** 2).sum((-2, -1)))
+        out["grad_norms"].append(torch.sqrt(sum((p.grad ** 2).sum((-2, -1)) for p in params)))
+        _, S, Vh = torch.linalg.svd(F, full_matrices=False)
+        out["alphas"].append(S[..., -1])
+        out["drift"].append(torch.linalg.matrix_norm(F - F0, ord=2))
+        if prev is not None:
+            dW = xs[-1] - prev[0][-1]
+            out["dx"].append(torch.linalg.vector_norm(dW, dim=(-2, -1)))
+            out["du"].append(torch.sqrt(sum(((a - b) ** 2).sum((-2, -1))
+                                            for a, b in zip(xs[:-1], prev[0][:-1]))))
+            P = prev[1].transpose(-1, -2) @ prev[1]
+            out["dx_null"].append(torch.linalg.vector_norm(dW - P @ dW, dim=(-2, -1)))
+        prev = (xs, Vh)
+        if k < steps:
+            opt.step()
+    return {k: torch.stack(v).numpy() for k, v in out.items()}, [p.detach() for p in params]
+
+
+def _deep_forward_ref(weights, X):
+    F = X
+    for W in weights[:-1]:
+        F = torch.clamp(F @ W, min=0.0)
+    return F @ weights[-1]
+
+
+@pytest.mark.parametrize("method, beta", [("gd", 0.0), ("heavy_ball", 0.9),
+                                          ("nesterov", 0.9)])
+def test_the_training_loop_equals_a_plain_reference_loop(method, beta):
+    """Iterates and every recorded series of train_deep_relu (a stack of two, width above n so
+    the null space is there, and the features keep full rank, where the null space is
+    well defined) equal the plain reference loop's to 1e-12 (relative; absolute 1e-12 times
+    the scale of the step dx for dx_null, which is round-off for GD)."""
+    X, Y = _data(6, 4)
+    widths, seeds = [4, 32, 32, 1], [2, 7]
+    c = networks.deep_relu_constants(networks.DeepReLU(widths, seeds=seeds), X)
+    eta = 0.5 / float(np.max(c.L1))
+    net = networks.DeepReLU(widths, seeds=seeds)
+    rec = networks.train_deep_relu(net, X, Y, method=method, eta=eta, beta=beta, steps=30)
+    ref, W_ref = _reference_train(networks.DeepReLU(widths, seeds=seeds), X, Y,
+                                  method=method, eta=eta, beta=beta, steps=30)
+    for W, R in zip(net.weights, W_ref):
+        torch.testing.assert_close(W.detach(), R, rtol=1e-12, atol=1e-14)
+    for name, want in ref.items():
+        got = getattr(rec, name)
+        assert got.shape == want.shape, name
+        scale = float(np.abs(ref["dx" if name == "dx_null" else name]).max())
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * scale, err_msg=name)

@@ -258,3 +258,43 @@ def test_iterates_approach_their_ode_as_s_shrinks(method):
 def test_bad_inputs_name_the_parameter(call, word):
     with pytest.raises(ValueError, match=rf"\b{word}\b"):
         call()
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("mu, s", [(0.025, 0.01), (10.0, 0.5), (1e6, 1e-4)])
+def test_stiffness_bounds_the_rates_of_the_residual_system(method, mu, s):
+    """ode._stiffness (what residual_ode's refusal of stiff settings rests on) bounds the
+    eigenvalues of the first-order system [[0, I], [-g H, -(b I + c H)]] in modulus."""
+    H = spd(5, 0.01, 50.0, seed=3)
+    b, c, g = ode.coefficients(method, s=s, mu=mu)
+    n = H.shape[0]
+    A = np.block([[np.zeros((n, n)), np.eye(n)], [-g * H, -(b * np.eye(n) + c * H)]])
+    rate = ode._stiffness(b, c, g, float(np.linalg.eigvalsh(H)[-1]))
+    top = float(np.abs(np.linalg.eigvals(A)).max())
+    assert top <= rate * (1 + 1e-12) and rate <= 4 * top
+
+
+def test_stiff_settings_are_refused_at_once():
+    """mu = 1e12 (damping 2e6 per unit time) ran for minutes before issue 25; now refused,
+    with the reason, before any solving; a setting just inside the bound still solves."""
+    import time
+    start = time.process_time()
+    with pytest.raises(ValueError, match="mu.*stiff.*residual_ode_exact"):
+        ode.residual_ode(np.eye(2), np.ones(2), [0.0, 1.0], s=0.01, mu=1e12, method="nesterov")
+    assert time.process_time() - start < 1.0
+    sol = ode.residual_ode(np.eye(2), np.ones(2), [0.0, 1.0], s=1e-6, mu=1e8,
+                           method="heavy_ball")
+    exact = ode.residual_ode_exact(np.eye(2), np.ones(2), [0.0, 1.0], s=1e-6, mu=1e8,
+                                   method="heavy_ball")
+    assert sol.success
+    np.testing.assert_allclose(sol.z, exact.z, atol=1e-8)
+
+
+def test_tolerances_below_the_floor_are_refused_by_name():
+    for bad in (5e-324, 1e-200, 1e-101):
+        with pytest.raises(ValueError, match=r"^atol must be >= 1e-100"):
+            ode.residual_ode(np.eye(2), np.ones(2), [0.0, 1.0], s=0.01, mu=0.1,
+                             method="heavy_ball", atol=bad)
+    sol = ode.residual_ode(np.eye(2), np.ones(2), [0.0, 1.0], s=0.01, mu=0.1,
+                           method="heavy_ball", atol=ode.ATOL_FLOOR)
+    assert sol.success

@@ -96,8 +96,48 @@ def _matrix(H) -> np.ndarray:
     return _validate.symmetric_psd("H", H)
 
 
+#: The smallest absolute tolerance the solvers take. SciPy's step-size control divides the
+#: state by ``atol + rtol |y|``; for a component that starts at zero (the velocity) a smaller
+#: ``atol`` overflows that quotient and ``solve_ivp`` fails on its first step (the fuzz of
+#: issue 25 found ``atol = 5e-324``, and ``1e-200`` fails too). Below about 1e-100 an absolute
+#: tolerance asks for nothing a float64 solution can deliver anyway.
+ATOL_FLOOR = 1e-100
+
+#: The most explicit-solver work a numerical ODE solve may ask for: the horizon times the
+#: stiffness (the largest rate |r| of the linear system, :func:`_stiffness`). An explicit
+#: Runge-Kutta method needs about that many steps (its stability interval is a few units of
+#: h |r|), so 1e6 bounds a solve at roughly a minute; beyond it (e.g. ``mu = 1e12``, a damping
+#: of 2e6 per unit of time) the call is refused instead of running for hours.
+MAX_STIFF_HORIZON = 1e6
+
+
 def _tolerances(rtol, atol) -> tuple[float, float]:
-    return _validate.tolerance("rtol", rtol), _validate.tolerance("atol", atol)
+    rtol, atol = _validate.tolerance("rtol", rtol), _validate.tolerance("atol", atol)
+    if atol < ATOL_FLOOR:
+        raise ValueError(f"atol must be >= {ATOL_FLOOR:g} (ode.ATOL_FLOOR: below it SciPy's "
+                         f"step-size control overflows on a zero component), got {atol!r}")
+    return rtol, atol
+
+
+def _stiffness(b: float, c: float, g: float, lam_max: float) -> float:
+    r"""An upper bound on the largest rate :math:`|r|` of
+    :math:`\ddot\delta + (b + c\lambda)\dot\delta + g\lambda\delta = 0` over the modes
+    :math:`0 \le \lambda \le \lambda_{\max}`: the roots
+    :math:`r = -\gamma/2 \pm \sqrt{\gamma^2/4 - g\lambda}`, :math:`\gamma = b + c\lambda`, have
+    :math:`|r| \le \gamma + \sqrt{g\lambda}`."""
+    return b + c * lam_max + math.sqrt(g * lam_max)
+
+
+def _check_work(name: str, t: np.ndarray, rate: float, *,
+                hint: str = "residual_ode_exact (closed form, any stiffness) or ") -> None:
+    """Refuse a solve whose horizon times stiffness exceeds :data:`MAX_STIFF_HORIZON`."""
+    work = (t[-1] - t[0]) * rate
+    if not work <= MAX_STIFF_HORIZON:
+        raise ValueError(
+            f"{name} too large: the ODE is stiff (largest rate about {rate:.3g} per unit time) "
+            f"over a horizon of {t[-1] - t[0]:.3g}, so the explicit solver would need about "
+            f"{work:.3g} steps (limit ode.MAX_STIFF_HORIZON = {MAX_STIFF_HORIZON:g}); use "
+            f"{hint}a shorter horizon t")
 
 
 def _finite_state(name: str, t: float, state, derivative) -> None:
@@ -105,6 +145,13 @@ def _finite_state(name: str, t: float, state, derivative) -> None:
     if not (np.all(np.isfinite(state)) and np.all(np.isfinite(derivative))):
         raise ValueError(f"{name} gives a non-finite state or derivative at t = {t:.6g}; the "
                          "ODE cannot be solved past it (check the inputs for NaN or overflow)")
+
+
+def _solved(name: str, sol) -> None:
+    """A solve that stopped before the first output time returns no array to wrap: say so."""
+    if not isinstance(sol.y, np.ndarray) or sol.y.ndim != 2:
+        raise ValueError(f"{name}: solve_ivp failed before the first output time "
+                         f"({sol.message}); check the tolerances rtol and atol and the inputs")
 
 
 def _vector(name: str, value, n: int) -> np.ndarray:
@@ -136,6 +183,7 @@ def residual_ode(H, delta0, t, *, s: float, mu: float, method: str, v0=None,
     t = _times(t)
     _validate.size("t", 2 * n * len(t), what=f"the solution ({len(t)} times x {2 * n} states)")
     b, c, g = coefficients(method, s=s, mu=mu)
+    _check_work("mu, s, H or t", t, _stiffness(b, c, g, float(np.linalg.eigvalsh(H)[-1])))
 
     def rhs(time, state):
         d, v = state[:n], state[n:]
@@ -145,6 +193,7 @@ def residual_ode(H, delta0, t, *, s: float, mu: float, method: str, v0=None,
 
     sol = solve_ivp(rhs, (t[0], t[-1]), np.concatenate([d0, v0]), t_eval=t, method="DOP853",
                     rtol=rtol, atol=atol)
+    _solved("residual_ode", sol)
     return ODESolution(method, sol.t, sol.y[:n].T, sol.y[n:].T, bool(sol.success))
 
 
@@ -286,6 +335,7 @@ def weight_ode(loss: Callable, w0, t, *, s: float, mu: float, method: str, v0=No
     t = _times(t)
     _validate.size("t", 2 * p * len(t), what=f"the solution ({len(t)} times x {2 * p} states)")
     b, c, g = coefficients(method, s=s, mu=mu)
+    _check_work("mu or t", t, b, hint="")    # the damping alone; curvature adds to it
     grad = torch.func.grad(loss)
 
     def rhs(_, state):
@@ -302,6 +352,7 @@ def weight_ode(loss: Callable, w0, t, *, s: float, mu: float, method: str, v0=No
 
     state0 = np.concatenate([w0.numpy(), v0.numpy()])
     sol = solve_ivp(rhs, (t[0], t[-1]), state0, t_eval=t, method="RK45", rtol=rtol, atol=atol)
+    _solved("weight_ode", sol)
     return ODESolution(method, sol.t, sol.y[:p].T, sol.y[p:].T, bool(sol.success))
 
 

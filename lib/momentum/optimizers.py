@@ -266,6 +266,45 @@ def book_iterates(opt: torch.optim.SGD, params=None) -> list[torch.Tensor]:
 # --------------------------------------------------------------------------------------------
 
 
+class _Rows:
+    """The per-step values of one series (a loss or a gradient norm per trial), written into
+    one array of ``capacity`` rows allocated at the first step.
+
+    Why not a list of per-step arrays: each step's small array (its data often a torch
+    tensor's storage, shared by ``.numpy()``) stays alive for the whole run, and the C
+    allocator places these small long-lived blocks in the holes that the step's large
+    temporaries (the iterate-sized tensors) leave behind; a hole so pinned can no longer take
+    the next large temporary, so the heap grows by about one of them every few steps
+    (Chapter 5's sweep at ``MOMENTUM_FULL=1``: 20 stacked networks, 10.8 MB iterates, grew
+    by about 3.5 MB a step, to 6-13 GB; ``tests/test_optimizers.py`` measures it). One
+    array per series, filled in place, leaves no small block alive per step."""
+
+    def __init__(self, name: str, capacity: int):
+        self.name, self.capacity, self.buf, self.n = name, capacity, None, 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k):
+        return self.buf[:self.n][k]
+
+    def append(self, value) -> None:
+        value = np.asarray(value)
+        if value.dtype.kind != "f":
+            value = value.astype(float)
+        if self.buf is None:          # the first value's float type, as np.stack kept it
+            self.buf = np.empty((self.capacity, *value.shape), dtype=value.dtype)
+        elif value.shape != self.buf.shape[1:]:
+            raise ValueError(f"{self.name} returned shape {value.shape} at step {self.n}, "
+                             f"{self.buf.shape[1:]} at step 0")
+        self.buf[self.n] = value
+        self.n += 1
+
+    def array(self) -> np.ndarray:
+        """The rows written (a copy when the run stopped early, so the rest is freed)."""
+        return self.buf if self.n == self.capacity else self.buf[:self.n].copy()
+
+
 class _Run:
     """Validates the inputs of a run, records each step, stops it when it diverges
     (:func:`momentum.records.first_divergence`), and builds its :class:`Trajectory`."""
@@ -315,7 +354,8 @@ class _Run:
         self.eta = eta if np.ndim(_validate.as_numpy(eta)) == 0 else as_x(eta)
         self.beta = beta if np.ndim(_validate.as_numpy(beta)) == 0 else as_x(beta)
         self.x0, self.is_torch, self.keep = x0, is_torch, keep_iterates
-        self.xs, self.ys, self.losses, self.gnorms = [], [], [], []
+        self.xs, self.ys = [], []
+        self.losses, self.gnorms = _Rows("loss", steps + 1), _Rows("grad", steps + 1)
         self.diverged_at = None
 
     def __iter__(self):
@@ -384,9 +424,9 @@ class _Run:
             beta=self.beta,
             x=stack(self.xs) if keep else None,
             y=stack(self.ys) if keep and self.ys else None,
-            losses=np.stack(self.losses) if self.losses else
+            losses=self.losses.array() if len(self.losses) else
             (np.empty((0, *shape)) if self.loss is not None else None),
-            grad_norms=np.stack(self.gnorms) if self.gnorms else np.empty((0, *shape)),
+            grad_norms=self.gnorms.array() if len(self.gnorms) else np.empty((0, *shape)),
             diverged=self.diverged_at is not None,
             diverged_at=self.diverged_at,
         )

@@ -125,6 +125,9 @@ def random_quadratic(kappa: float, dim: int, seed: int = 0, *, L: float = 1.0) -
     _validate.kappa("kappa", kappa)
     _validate.positive_int("dim", dim)
     _validate.positive("L", L)
+    if not L / kappa >= np.finfo(float).tiny:
+        raise ValueError(f"L too small for kappa: the smallest eigenvalue L / kappa = "
+                         f"{L / kappa:.3g} underflows float64 (L={L!r}, kappa={kappa!r})")
     if dim < 2 and kappa != 1:
         raise ValueError(f"dim must be >= 2 to have kappa > 1, got dim={dim}")
     # the basis, the matrix and eigh's workspace: about 4 dense d x d float64 arrays

@@ -311,7 +311,9 @@ def _spectrum(F, F0, track: tuple, *, vectors: bool):
     nan = torch.full(F.shape[:-2], float("nan"), dtype=F.dtype, device=F.device)
     if not track:
         return nan, nan, None
-    if not bool(torch.isfinite(F).all()):
+    # one reduction tells whether any entry is non-finite (a sum of finite entries that
+    # overflows only sends finite entries through nan_to_num, which leaves them as they are)
+    if not bool(torch.isfinite(F.sum())):
         F = torch.nan_to_num(F, nan=0.0, posinf=0.0, neginf=0.0)
     alpha, drift, Vh = nan, nan, None
     want_vh = "dx_null" in track and vectors
@@ -333,13 +335,25 @@ def _spectrum(F, F0, track: tuple, *, vectors: bool):
         # ||D||_2 = s * sqrt(lambda_max((D/s)(D/s)^T)) with s = max |D_ij|: the scaling keeps the
         # Gram matrix finite for a run whose features have grown huge (but not yet non-finite),
         # on which eigvalsh of the unscaled Gram matrix (overflowed to inf) fails
+        # (the scaling only where the unscaled Gram matrix overflows or its largest diagonal
+        # entry is so small that round-off to subnormals could matter: a check on the small
+        # matrix, not a pass over the features)
         D = F - F0
-        s = D.abs().amax(dim=(-2, -1), keepdim=True)
-        s = torch.where(s > 0, s, torch.ones_like(s))
-        D = D / s
-        G = D @ D.transpose(-1, -2) if D.shape[-2] <= D.shape[-1] else D.transpose(-1, -2) @ D
-        drift = torch.linalg.eigvalsh(G)[..., -1].clamp_min(0).sqrt() * s[..., 0, 0]
+        G = _gram(D)
+        top = G.diagonal(dim1=-2, dim2=-1).amax(-1)
+        if bool((torch.isfinite(top) & ((top == 0) | (top > 1e-250))).all()):
+            drift = torch.linalg.eigvalsh(G)[..., -1].clamp_min(0).sqrt()
+        else:
+            s = D.abs().amax(dim=(-2, -1), keepdim=True)
+            s = torch.where(s > 0, s, torch.ones_like(s))
+            drift = torch.linalg.eigvalsh(_gram(D / s))[..., -1].clamp_min(0).sqrt() \
+                * s[..., 0, 0]
     return alpha, drift, Vh
+
+
+def _gram(D):
+    """The smaller of the Gram matrices D D^T and D^T D (they share their nonzero eigenvalues)."""
+    return D @ D.transpose(-1, -2) if D.shape[-2] <= D.shape[-1] else D.transpose(-1, -2) @ D
 
 
 def _block_steps(ws, *, Vh_prev_ws, n: int, width: int, null: bool = True) -> dict:
