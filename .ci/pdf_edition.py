@@ -94,10 +94,18 @@ FIT_TABLES_JS = r"""() => {
     const text = c.innerText.trim();
     if (!number.test(text)) { return; }
     numbers.push(text);
-    const range = document.createRange();
-    range.selectNodeContents(c);
-    const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
-    if (tops.size > 1) { wrapped.push(text); }
+    // the lines the cell's text occupies: the tops of its text's boxes (not of the elements
+    // around it, such as a <p> whose box starts above its text), 3 px apart or more
+    const tops = [];
+    const walker = document.createTreeWalker(c, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(walker.currentNode);
+      for (const r of range.getClientRects()) { if (r.width > 0) { tops.push(r.top); } }
+    }
+    tops.sort((a, b) => a - b);
+    const lines = tops.filter((t, i) => i === 0 || t - tops[i - 1] >= 3).length;
+    if (lines > 1) { wrapped.push(text); }
   });
   return {scaled, numbers, wrapped};
 }"""

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -167,3 +168,23 @@ def test_the_check_reports_blank_pages(tmp_path):
              + _full(), ["a short page"], _full()]
     problems = pdf_edition.check_pdf(_pdf(tmp_path / "b.pdf", pages), book)
     assert len(problems) == 1 and "p. 3" in problems[0] and "blank" in problems[0]
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
+                    reason="needs Debian's Chromium (.ci/run installs it)")
+def test_the_table_measure_finds_a_wrapped_number_and_only_that(tmp_path):
+    """FIT_TABLES_JS in Chromium: a number in a <p> inside its cell (as MyST's tables write
+    it) is on one line; a number forced onto two lines in a narrow cell is reported."""
+    from playwright.sync_api import sync_playwright
+
+    html = ("<table><tr><td><p>0.3</p></td><td>31.5</td>"
+            "<td style='width:1px;word-break:break-all;white-space:normal'>123456789</td>"
+            "</tr></table>")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
+        page = browser.new_page()
+        page.set_content(html)
+        seen = page.evaluate(pdf_edition.FIT_TABLES_JS)
+        browser.close()
+    assert seen["numbers"] == ["0.3", "31.5", "123456789"]
+    assert seen["wrapped"] == ["123456789"]
