@@ -8,6 +8,7 @@ The fast tests grade in this process (the tests' own code, as otter runs it); th
 import importlib.util
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -61,7 +62,6 @@ def test_every_chapter_has_a_master_notebook_with_graded_questions(masters):
             m = re.match(r"## Exercise (\d+)\.(\d+): (.+)", prompt)
             assert m and int(m[1]) == n, prompt[:80]
             assert any(e["number"] == f"{m[1]}.{m[2]}" for e in exs.values())
-            assert "{prf:ref}" not in prompt and "{numref}" not in prompt and r"\vx" not in prompt
             if "manual: true" in cfg:
                 key = "".join(c.source for c in cells if c.cell_type == "markdown")
                 assert "Rubric" in key
@@ -73,6 +73,108 @@ def test_every_chapter_has_a_master_notebook_with_graded_questions(masters):
             hidden = [t for t in tests if "hidden: true" in t]
             assert hidden and all(re.search(r"points: [1-9]", t) for t in tests)
     assert autograded >= 14
+
+
+# What an assignment's markdown must not show (the tests' own patterns, not the builder's):
+# a MyST directive fence or role, a (label)= target.
+MYST = re.compile(r"^[ \t]*(`{3,}|~{3,}|:{3,})\{[\w:-]+\}|\{[\w:-]+\}`|^[ \t]*\([^()\s]+\)=[ \t]*$",
+                  re.M)
+CODE = re.compile(r"^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\1[ \t]*$", re.S | re.M)
+
+
+def _labels():
+    """Every label of the chapters: exercise and proof boxes, (label)= targets, figures."""
+    out = set()
+    for p in (ROOT / "chapters").glob("*.ipynb"):
+        for cell in nbformat.read(p, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                out |= set(re.findall(r":label:\s*([\w-]+)", cell.source))
+                out |= set(re.findall(r"^\(([\w-]+)\)=$", cell.source, re.M))
+            out |= set(re.findall(r"'name': '([\w-]+)'", str(cell.metadata.get("mystnb"))))
+    return out
+
+
+def test_assignment_markdown_reads_as_the_book(masters):
+    """Every markdown cell of every assignment reads as the book (the Jupyter edition's text):
+    no MyST role, directive or (label)= target, none of the book's macros (Jupyter does not
+    define them), no label shown as text; references are the book's numbers linked to the
+    HTML book; every formula renders in KaTeX where it is installed."""
+    import yaml
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    macros = config["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
+    base = config["html"]["baseurl"].rstrip("/") + "/"
+    labels = _labels()
+    assert {"thm-ch1-rates", "fig-ch1-plane", "ex-ch1-hb-step"} <= labels
+    _, paths = masters
+    links = 0
+    for n, path in paths.items():
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "markdown":
+                continue
+            where = f"chapter {n}, cell {i}"
+            assert not MYST.search(cell.source), (where, MYST.search(cell.source)[0])
+            text = CODE.sub("", cell.source)
+            for name in macros:
+                assert not re.search(rf"\\{name}(?![A-Za-z])", text), (where, name)
+            shown = re.sub(r"\]\([^)\s]*\)|<a id=\"[^\"]*\"></a>", "", text)
+            for label in labels:
+                assert not re.search(rf"(?<![\w-]){re.escape(label)}(?![\w-])", shown), \
+                    (where, label)
+            for target in re.findall(r"\]\(([^)\s]+)\)", text):
+                assert target.startswith(base), (where, target)     # no in-page link
+                links += 1
+    assert links >= 10
+    ch1 = assignments.exercises(1)
+    assert ch1["ex-ch1-critical"]["text"].count(f"[Theorem 1.1]({base}chapters/01_") == 1
+    assert "Lessard et al." in ch1["ex-ch1-nag-best"]["text"]
+
+
+def test_assignment_formulas_render_in_katex(masters):
+    import katex_check
+    if shutil.which("node") is None or not (katex_check.KATEX_DIR / "node_modules").is_dir():
+        pytest.skip("node or KaTeX missing: npm ci --prefix .ci/katex")
+    n, errors = katex_check.check(list(masters[1].values()))
+    assert n > 50 and errors == [], errors[:3]
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("See {prf:ref}`thm-ch1-rates`.", "leftover MyST"),
+    ("A section.\n\n(sec-x)=\n", "leftover MyST"),
+    ("As in `thm-ch1-rates`, the rate is $1 - 1/\\sqrt\\kappa$.", "label"),
+    ("As in the theorem thm-ch1-rates of the book.", "label"),
+])
+def test_the_builder_refuses_markdown_that_does_not_read_as_the_book(monkeypatch, text, problem):
+    qs, grading = assignments.load_questions(1, 1)
+    qs[0] = dict(qs[0], task=text)
+    monkeypatch.setattr(assignments, "load_questions", lambda n, s: (qs, grading))
+    with pytest.raises(ValueError, match=problem):
+        assignments.master_notebook(1, 1, ROOT)
+
+
+def test_the_builder_expands_the_books_macros_in_the_questions_own_text(monkeypatch):
+    qs, grading = assignments.load_questions(1, 1)
+    qs[0] = dict(qs[0], task="Let $\\vx \\in \\R^d$ and $\\norm{\\vx} \\le 1$.")
+    monkeypatch.setattr(assignments, "load_questions", lambda n, s: (qs, grading))
+    text = "\n".join(c.source for c in assignments.master_notebook(1, 1, ROOT)[0].cells)
+    assert r"Let $\mathbf{x} \in \mathbb{R}^d$ and $\left\lVert \mathbf{x} \right\rVert" in text
+    assert not re.search(r"\\(vx|R|norm)(?![A-Za-z])", text)
+
+
+def test_a_stale_jupyter_edition_stops_the_build(tmp_path):
+    """The exercises come from jupyter/; if its exercises are not the chapter's (an exercise
+    added or reordered since `make jupyter`), the build stops instead of misnumbering."""
+    (tmp_path / "jupyter" / "chapters").mkdir(parents=True)
+    (tmp_path / "chapters").mkdir()
+    chapter = assignments.chapter_path(1)
+    shutil.copy(chapter, tmp_path / "chapters" / chapter.name)
+    edition = nbformat.read(assignments.edition_path(1), as_version=4)
+    nbformat.write(edition, tmp_path / "jupyter" / "chapters" / chapter.name)
+    assert list(assignments.exercises(1, tmp_path)) == list(assignments.exercises(1))
+    for cell in edition.cells:
+        cell.source = cell.source.replace('<a id="ex-ch1-cycle"></a>', '<a id="ex-ch1-new"></a>')
+    nbformat.write(edition, tmp_path / "jupyter" / "chapters" / chapter.name)
+    with pytest.raises(ValueError, match="stale"):
+        assignments.exercises(1, tmp_path)
 
 
 def test_the_seed_draws_the_constants(tmp_path):
