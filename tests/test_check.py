@@ -674,3 +674,55 @@ def test_chapter_5_and_6_checkers_keep_their_hints_and_in_place_check():
     assert not r.passed and "changed its input weights in place" in r.message
     r = check.mass_step(lambda w, u, g, e1, e2, gm: _mass(w, u, g, e1, -e2, gm), verbose=False)
     assert not r.passed and "hint: the compensation term has the wrong sign" in r.message
+
+
+def _gone(pid: int) -> bool:
+    """The process ``pid`` no longer runs (ended, or a zombie waiting for init)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork (Windows)")
+def test_processes_the_function_starts_do_not_outlive_the_check(tmp_path):
+    """A fork or a subprocess started by the reader's function (to keep working, or to tamper
+    with files, after the check) is killed with the function's process group."""
+    import os
+    import subprocess
+    import time
+
+    pids = tmp_path / "pids"
+
+    def spawns(x, g, eta):
+        child = subprocess.Popen(["sleep", "60"])
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        with open(pids, "a") as f:
+            f.write(f"{child.pid} {pid}\n")
+        return x - eta * g
+
+    r = check.gd_step(spawns, trials=3, verbose=False)
+    assert r.passed
+    started = [int(p) for p in pids.read_text().split()]
+    assert len(started) == 6
+    deadline = time.monotonic() + 5
+    while not all(_gone(p) for p in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(p) for p in started), [p for p in started if not _gone(p)]
+
+
+def test_an_answer_too_large_is_refused_unread():
+    from momentum.check import _isolate
+
+    def huge(x, g, eta):
+        return np.zeros(_isolate.MAX_MESSAGE // 8 + 1024)
+
+    r = check.gd_step(huge, trials=2, verbose=False)
+    assert not r.passed and "more than an answer may take" in r.message
+    r = check.function(huge, lambda x, g, eta: x, [dict(x=np.ones(2), g=np.ones(2), eta=0.1)],
+                       verbose=False)
+    assert not r.passed and "more than an answer may take" in r.message

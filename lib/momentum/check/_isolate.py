@@ -3,14 +3,18 @@
 :func:`calls` runs ``fn`` on a list of argument tuples in a **forked child process** (a copy of
 the kernel, so a function defined in a notebook needs no pickling) and yields, case by case,
 what came back, as plain data: ``("returned", value, changed)`` with ``value`` rebuilt from
-NumPy arrays (never unpickled objects), ``("raised", name, text)``, ``("timeout",)`` or
-``("ended",)``. The checker computes its expected values only *after* the fork, so the child's
+NumPy arrays (never unpickled objects), ``("raised", name, text)``, ``("timeout",)``,
+``("large", size)`` or ``("ended",)``. The checker computes its expected values only *after* the fork, so the child's
 memory never holds them; whatever the function patches (the checker, NumPy, torch, builtins)
 is patched in the child alone, which ends after the last case; a case that runs past
 ``timeout`` seconds is ended with ``SIGKILL`` (the function cannot catch it, cancel it or
 block it, whatever it does with signals, timers or ``__str__``); ``SystemExit``,
-``KeyboardInterrupt`` and ``os._exit`` end only the child. What the function prints is
-dropped (the child's output would go to the kernel's sockets).
+``KeyboardInterrupt`` and ``os._exit`` end only the child. The child leads a process group of
+its own, and the whole group is killed at the end, so a process the function starts (a fork, a
+``subprocess``) does not outlive the check (one that leaves the group on purpose, with
+``setsid``, does; nothing short of a container stops that). An answer larger than
+:data:`MAX_MESSAGE` bytes is refused unread. What the function prints is dropped (the child's
+output would go to the kernel's sockets).
 
 Where ``fork`` does not exist (Windows), the cases run in this process, without a deadline and
 without isolation; :data:`ISOLATED` says which.
@@ -34,7 +38,9 @@ ISOLATED = hasattr(os, "fork")
 #: The longest wait the operating system is asked for (a larger ``timeout`` means "no limit
 #: in practice": ``timeout=1e300`` is accepted and waits at most this long per case).
 MAX_WAIT = 86400.0 * 7
-_MAX_MESSAGE = 1 << 31
+#: The most bytes one case's answer may take (the answers checked are at most a few hundred
+#: kilobytes): a larger one is refused before it is read, so an answer cannot exhaust memory.
+MAX_MESSAGE = 1 << 26
 
 
 def _encode(value, arrays: list, depth: int = 0):
@@ -190,11 +196,16 @@ def calls(fn, cases, names, timeout: float):
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child (coverage cannot follow it)
         try:
+            os.setpgid(0, 0)
             os.close(r)
             _child(fn, cases, names, w)
         finally:
             os._exit(0)
     os.close(w)
+    try:
+        os.setpgid(pid, pid)         # also here: the group exists before anything is killed
+    except OSError:  # pragma: no cover - the child has set it already (or has ended)
+        pass
     try:
         for _ in cases:
             until = time.monotonic() + wait
@@ -206,7 +217,10 @@ def calls(fn, cases, names, timeout: float):
                 yield ("ended",)
                 return
             (n,) = struct.unpack("<Q", size)
-            body = _read(r, n, until) if n < _MAX_MESSAGE else b""
+            if n > MAX_MESSAGE:
+                yield ("large", n)
+                return
+            body = _read(r, n, until)
             if body is None:
                 yield ("timeout",)
                 return
@@ -217,9 +231,10 @@ def calls(fn, cases, names, timeout: float):
                 return
             yield outcome
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:  # pragma: no cover
-            pass
+        for kill, target in ((os.killpg, pid), (os.kill, pid)):
+            try:
+                kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):  # pragma: no cover
+                pass
         os.waitpid(pid, 0)
         os.close(r)
