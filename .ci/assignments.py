@@ -16,8 +16,9 @@ and the rubrics, and ``chNN-autograder.zip`` for ``otter run`` or Gradescope).
   the HTML book ("Theorem 2.1"), citations as the book prints them, glued values filled in,
   macros expanded; then the graded task (the book's macros expanded there too). The build stops
   if the edition's exercises are not the chapter's (a stale edition) or if any markdown cell
-  still shows MyST, a macro Jupyter lacks or a bare label. Where a chapter has too few exercises a code answer can grade,
-  the graded task is a seeded variant of the exercise (said in the heading).
+  still shows MyST, a macro Jupyter lacks or a bare label. Where a chapter has too few
+  exercises a code answer can grade, the graded task is a seeded variant of the exercise (said
+  in the heading).
 * Code questions: an answer cell with a function skeleton, a public test (the book's checker or
   a sanity check, with its feedback) and hidden tests with points, which call the references in
   ``grading_chNN.py`` (shipped only inside the autograder zip). Written questions: a markdown
@@ -49,6 +50,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+#: The Python of the grading image (Gradescope's, built by the zip's setup.sh): the one that builds
+#: the assignments, with the book's pins installed (otter's default would be 3.13).
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 #: The autograder's requirements on Gradescope: the library's numerics (as pinned for the book).
 AUTOGRADER_REQUIREMENTS = ("torch", "numpy", "scipy", "matplotlib", "scikit-learn", "tqdm",
                            "pandas")
@@ -251,6 +255,7 @@ def master_notebook(number: int, seed: int, root: Path = ROOT):
     config = f"""# ASSIGNMENT CONFIG
 name: {name}
 requirements: requirements.txt
+python_version: "{PYTHON}"
 files:
     - momentum
 autograder_files:

@@ -4,10 +4,10 @@
 the kernel, so a function defined in a notebook needs no pickling) and yields, case by case,
 what came back, as plain data: ``("returned", value, changed)`` with ``value`` rebuilt from
 NumPy arrays (never unpickled objects), ``("raised", name, text)``, ``("timeout",)``,
-``("large", size)`` or ``("ended",)``. The checker computes its expected values only *after* the fork, so the child's
-memory never holds them; whatever the function patches (the checker, NumPy, torch, builtins)
-is patched in the child alone, which ends after the last case; a case that runs past
-``timeout`` seconds is ended with ``SIGKILL`` (the function cannot catch it, cancel it or
+``("large", size)`` or ``("ended",)``. The checker computes its expected values only *after* the
+fork, so the child's memory never holds them; whatever the function patches (the checker, NumPy,
+torch, builtins) is patched in the child alone, which ends after the last case; a case that runs
+past ``timeout`` seconds is ended with ``SIGKILL`` (the function cannot catch it, cancel it or
 block it, whatever it does with signals, timers or ``__str__``); ``SystemExit``,
 ``KeyboardInterrupt`` and ``os._exit`` end only the child. The child leads a process group of
 its own, and the whole group is killed at the end, so a process the function starts (a fork, a
