@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 #: Print-only CSS: the book's column full width, no navigation, no buttons; slider controls hidden
-#: (the PDF shows the frame the page opened on); no page break inside a figure; every chapter
+#: (the PDF shows the frame the page opened on); no page break inside an image or a caption,
+#: and no image taller than 40% of the page (an unbreakable block that does not fit moves to
+#: the next page and leaves the space behind it blank: capped at 40%, the space left is too),
+#: while figures (between image and caption), boxes, code and cells may break, which the
+#: theme's print style forbids; every chapter
 #: (in the single-page build, the section after each ``document-*`` anchor, titled by an h2)
 #: starts a page; the labels of hidden code ("Show / Hide code cell source") never print;
 #: numbers in table cells never break across lines (a table too wide for the page is scaled
@@ -51,7 +55,11 @@ PRINT_CSS = """
 .skip-link, .search-button-field { display: none !important; }
 .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 .bd-page-width { max-width: 100% !important; }
-img, figure { break-inside: avoid; }
+img, figcaption { break-inside: avoid; }
+img { max-height: 40vh; object-fit: contain; object-position: left top; }
+figure, .admonition, div.admonition, details, aside, div.highlight, div[class*="highlight-"],
+div.literal-block-wrapper, div.cell, div.cell_input, div.cell_output
+  { break-inside: auto !important; }
 h1, h2, h3, h4, .admonition-title, .proof .title, caption { break-after: avoid; }
 h1 { break-before: page; }
 #jb-print-docs-body h1 { break-before: avoid; }
@@ -334,6 +342,60 @@ def pdf_text(pdf: Path) -> tuple[str, int]:
     return "\n".join(page.extract_text() or "" for page in reader.pages), len(reader.pages)
 
 
+#: A page whose content ends above this fraction of its body is "mostly blank" (issue 24: 31
+#: pages of the first PDF were more than 45% blank), unless a chapter starts on the next page.
+MOSTLY_BLANK = 0.45
+
+
+def content_extent(pdf: Path, dpi: int = 20) -> list[tuple[float, float]]:
+    """Per page, the top and bottom of its content as fractions of the page height (the footer
+    with the page number, the bottom 5%, left out), from a grey rendering by poppler's
+    ``pdftoppm`` (``apt-get install poppler-utils``, as .ci/run does). ``(1.0, 0.0)`` for an
+    empty page."""
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    if shutil.which("pdftoppm") is None:
+        raise SystemExit("pdf: no pdftoppm (apt-get install poppler-utils, as .ci/run does)")
+    extents = []
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), f"{tmp}/p"], check=True)
+        for f in sorted(Path(tmp).glob("p-*.pgm"), key=lambda f: int(f.stem.split("-")[-1])):
+            a = np.asarray(Image.open(f))
+            body = a[: int(0.95 * a.shape[0])]
+            rows = np.flatnonzero((body < 200).any(axis=1))
+            h = a.shape[0]
+            extents.append((rows[0] / h, rows[-1] / h) if rows.size else (1.0, 0.0))
+    return extents
+
+
+def mostly_blank_pages(pdf: Path, titles: list[str]) -> list[tuple[int, float]]:
+    """``(page, blank fraction)`` for every page but the first, the last and those before a
+    page that a chapter title heads, whose content ends more than :data:`MOSTLY_BLANK` of the
+    body above its foot. The body runs from the median top of content to the 90th percentile
+    of its bottom over the pages (the margins as printed)."""
+    import numpy as np
+    from pypdf import PdfReader
+
+    texts = [p.extract_text() or "" for p in PdfReader(str(pdf)).pages]
+    extents = content_extent(pdf)
+    if len(extents) != len(texts):
+        raise SystemExit(f"pdf: pdftoppm rendered {len(extents)} pages of {len(texts)}")
+    top = float(np.median([t for t, b in extents if b > t]))
+    foot = float(np.percentile([b for t, b in extents if b > t], 90))
+    found = []
+    for i in range(1, len(extents) - 1):
+        head = re.sub(r"^\s*\d+\.\s+", "", texts[i + 1])  # "2. The partition model"
+        if any(heads_page(head, t) for t in titles):
+            continue
+        blank = 1 - (extents[i][1] - top) / (foot - top)
+        if blank > MOSTLY_BLANK:
+            found.append((i + 1, round(blank, 2)))
+    return found
+
+
 def normalise(s: str) -> str:
     """Text as compared: curly quotes straightened, whitespace collapsed."""
     for curly, straight in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"')):
@@ -387,6 +449,12 @@ def check_pdf(pdf: Path, book: Path = ROOT, toc: Path | None = None,
             problems.append(f"a number wraps in its table cell: {number!r}")
         for number in split_numbers(flat, tables.get("numbers", []))[:10]:
             problems.append(f"a table number split across lines: {number!r}")
+    titles = [normalise(re.sub(r"[*_`$]", "", t)) for t in chapter_titles(book, toc)]
+    blank = mostly_blank_pages(pdf, titles)
+    if blank:
+        problems.append(f"{len(blank)} page(s) more than {MOSTLY_BLANK:.0%} blank, not before a "
+                        "chapter (a block too tall for the space left went to the next page): "
+                        + ", ".join(f"p. {p} ({b:.0%})" for p, b in blank))
     if not solutions:
         for m in list(re.finditer(r"Solution to", flat))[:5]:
             problems.append(f"a solution in the student PDF: {flat[m.start():m.start() + 60]!r}")

@@ -56,8 +56,9 @@ def install_cell_source(url: str) -> str:
     """The first cell of every chapter (and of the Jupyter edition): a no-op when ``momentum``
     imports; otherwise (Colab, a bare kernel) pip installs the library from ``url``, and when
     that fails (the repository cannot be reached, no git) it stops with what to install and how
-    to set the repository's URL instead of pip's message alone. It installs myst-nb too, whose
-    ``glue`` the chapters call. On Colab it then enables Colab's custom widget manager, without
+    to set the repository's URL instead of pip's message alone. Nothing else is installed:
+    the chapters' ``glue`` is the library's own (``momentum.display.glue`` writes MyST-NB's
+    glue output itself). On Colab it then enables Colab's custom widget manager, without
     which live ipywidgets do not show. The library's dependencies are not pinned, so pip keeps
     the torch, NumPy and Matplotlib Colab has."""
     return (
@@ -66,17 +67,16 @@ def install_cell_source(url: str) -> str:
         "    import momentum\n"
         "except ImportError:\n"
         "    import subprocess, sys\n"
-        "    try:  # the library, and myst-nb for the chapters' glue()\n"
+        "    try:  # the library (and its dependencies that the kernel lacks)\n"
         '        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",\n'
-        f'                               "git+{url}",\n'
-        '                               "myst-nb"])\n'
+        f'                               "git+{url}"])\n'
         "    except (subprocess.CalledProcessError, OSError):\n"
         "        raise RuntimeError(\n"
         '            "The book\'s library `momentum` is not installed, and pip could not "\n'
         '            "install it from\\n    "\n'
         f'            "git+{url}\\n"\n'
         '            "(is the repository reachable, and git installed?). Install it "\n'
-        '            "yourself: `pip install git+<repository URL> myst-nb`, or "\n'
+        '            "yourself: `pip install git+<repository URL>`, or "\n'
         '            "`pip install -e .` in a clone of the repository. A fork sets its "\n'
         '            "own URL as repository.url in _config.yml, then runs "\n'
         '            "`make colab-cells` and `make jupyter`.") from None\n'

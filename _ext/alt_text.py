@@ -3,8 +3,10 @@
 MyST-NB writes each output image under a content hash and gives it no alt text, so a screen
 reader (and a broken-image box) announces the hash. After the references are resolved, each
 image in a figure gets its caption as alt text (the first two sentences, at most 300
-characters: the caption says what to look at), and an uncaptioned output image gets "Figure
-drawn by the code cell above". An alt text set in the source is kept.
+characters: the caption says what to look at), an uncaptioned output image in a notebook gets
+"Figure drawn by the code cell above", and an image pasted into a Markdown page (a chapter's
+glued figure) the first two sentences of the paragraph after it. An alt text set in the source
+is kept.
 """
 
 from __future__ import annotations
@@ -38,7 +40,30 @@ def add_alt_text(app, doctree, docname):
         while figure is not None and not isinstance(figure, nodes.figure):
             figure = figure.parent
         captions = list(figure.findall(nodes.caption)) if figure is not None else []
-        image["alt"] = caption_alt(captions[0].astext()) if captions else UNCAPTIONED
+        if captions:
+            image["alt"] = caption_alt(captions[0].astext())
+        elif str(app.env.doc2path(docname)).endswith(".ipynb"):
+            image["alt"] = UNCAPTIONED
+        else:  # pasted into a Markdown page (glue from a chapter): the paragraph after it
+            image["alt"] = caption_alt(_next_paragraph(image)) or PASTED
+
+
+PASTED = "Figure pasted from a chapter"
+
+
+def _next_paragraph(image) -> str:
+    """The text of the first paragraph after the block that holds ``image`` ("" if none)."""
+    block = image
+    while block.parent is not None and not isinstance(block.parent, nodes.section) and \
+            not isinstance(block.parent, nodes.document):
+        block = block.parent
+    parent = block.parent
+    if parent is None:
+        return ""
+    for sibling in parent.children[parent.index(block) + 1:]:
+        if isinstance(sibling, nodes.paragraph):
+            return sibling.astext()
+    return ""
 
 
 def setup(app):

@@ -87,3 +87,16 @@ def test_every_row_has_a_verdict():
     for row in body:
         cells = [c.strip() for c in row.strip("|").split(" | ")]
         assert len(cells) == 5 and cells[-1], row
+
+
+def test_the_summary_figure_is_glued_in_chapter_7():
+    """The page's figure is pasted from Chapter 7 (``{glue}`path::key```), which draws it
+    from the chapters' glued values; the key must hold an image there, outside solutions."""
+    text = PAGE.read_text()
+    found = re.findall(r"\{glue\}`([^`]*)::([^`]*)`", text)
+    assert found, "the page pastes no figure"
+    for path, key in found:
+        nb = json.loads((ROOT / path).read_text())
+        images = [out for cell in nb["cells"] for out in cell.get("outputs", [])
+                  if out.get("metadata", {}).get("scrapbook", {}).get("name") == key]
+        assert images and "image/png" in images[0]["data"], f"{key!r} is no image in {path}"

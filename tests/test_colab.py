@@ -1,6 +1,6 @@
 """Colab and Binder: every chapter starts with the install cell for the repository in
-_config.yml; the cell does nothing when momentum imports, installs only the library (and
-myst-nb, for glue) when it does not, stops with a clear message when that install fails, and
+_config.yml; the cell does nothing when momentum imports, installs only the library when it
+does not (glue is the library's own), stops with a clear message when that install fails, and
 enables Colab's widget manager on Colab; a chapter executed from another working directory
 (/tmp) still runs."""
 
@@ -87,7 +87,7 @@ def test_install_cell_is_a_no_op_when_momentum_imports(monkeypatch):
 
 def test_install_cell_installs_only_the_library_when_momentum_is_missing(monkeypatch):
     calls = _run_install_cell(monkeypatch, importable=False)
-    assert calls == [[sys.executable, "-m", "pip", "install", "-q", f"git+{URL}", "myst-nb"]]
+    assert calls == [[sys.executable, "-m", "pip", "install", "-q", f"git+{URL}"]]
     # no --upgrade / --force-reinstall: pip keeps what Colab already has
     assert not any(flag.startswith("--") for flag in calls[0])
 
@@ -110,7 +110,7 @@ def test_install_cell_says_what_to_do_when_the_repository_cannot_be_reached(monk
     with pytest.raises(RuntimeError) as err:
         exec(compile(se.install_cell_source(URL), "<install cell>", "exec"), {})
     message = str(err.value)
-    for needed in (f"git+{URL}", "pip install git+<repository URL> myst-nb", "pip install -e .",
+    for needed in (f"git+{URL}", "pip install git+<repository URL>`", "pip install -e .",
                    "repository.url in _config.yml", "make colab-cells", "make jupyter"):
         assert needed in message, needed
     assert err.value.__suppress_context__     # `from None`: the message, not pip's traceback

@@ -16,7 +16,19 @@ def test_rounded_keeps_six_significant_digits():
     assert display.rounded(torch.tensor(2.0 / 3.0, dtype=torch.float64)) == 0.666667
     assert display.rounded(7) == 7 and isinstance(display.rounded(np.int64(7)), int)
     assert display.rounded(0.123456789, digits=2) == 0.12
-    assert np.isinf(display.rounded(float("inf")))
+
+
+@pytest.mark.parametrize("bad", [float("inf"), -np.inf, float("nan"), np.float32("nan"),
+                                 torch.tensor(float("inf"))])
+def test_rounded_and_glue_refuse_non_finite_values(bad):
+    with pytest.raises(ValueError, match="finite"):
+        display.rounded(bad)
+    with pytest.raises(ValueError, match="finite"):
+        display.glue("x", bad)
+
+
+def test_floored_leaves_non_finite_values_for_the_table_to_name():
+    assert np.isinf(display.floored(float("inf"))) and np.isnan(display.floored(float("nan")))
 
 
 @pytest.mark.parametrize("bad, name", [(1 + 2j, "value"), (True, "value"), ("0.1", "value"),
@@ -53,9 +65,7 @@ def test_floored_frame_rounds_floats_and_keeps_the_rest():
 
 def test_glue_stores_the_rounded_value(monkeypatch):
     seen = {}
-    import myst_nb
-
-    monkeypatch.setattr(myst_nb, "glue", lambda n, v, d: seen.update({n: (v, d)}))
+    monkeypatch.setattr(display, "_glue_output", lambda n, v, d: seen.update({n: (v, d)}))
     display.glue("x", np.float64(0.8932592653075452))
     display.glue("s", "text")
     display.glue("k", np.int64(50))
@@ -64,3 +74,26 @@ def test_glue_stores_the_rounded_value(monkeypatch):
         display.glue("tiny", 3e-17)
     with pytest.raises(ValueError, match="name"):
         display.glue("", 1.0)
+
+
+@pytest.mark.parametrize("shown", [False, True])
+@pytest.mark.parametrize("value", [0.893259, "text", 50,
+                                   pd.DataFrame({"κ": [10.0, 100.0], "rate": [0.5, 0.9]})])
+def test_glue_writes_what_myst_nb_glue_writes(monkeypatch, value, shown):
+    """The output display.glue writes (without MyST-NB) equals MyST-NB's own glue output,
+    so the book's build reads it; compared through IPython's display hook."""
+    import IPython.display
+    import myst_nb.ext.glue
+
+    outputs = []
+
+    def record(data, raw, metadata):
+        assert raw
+        outputs.append((data, metadata))
+
+    monkeypatch.setattr(IPython.display, "display", record)
+    monkeypatch.setattr(myst_nb.ext.glue, "ipy_display", record)
+    myst_nb.ext.glue.glue("v", value, shown)
+    display.glue("v", value, shown)
+    assert len(outputs) == 2 and outputs[0] == outputs[1]
+    assert outputs[1][1]["scrapbook"]["name"] == "v"

@@ -466,7 +466,8 @@ CASES += [
     ("two_class-name", "name", st.text(max_size=8).filter(lambda s: s not in data.DATASETS),
      lambda v: data.two_class(v)),
     # display (what a chapter stores of a number)
-    ("rounded-value", "value", st.one_of(COMPLEX, st.text(max_size=3), st.just(np.ones(2))),
+    ("rounded-value", "value", st.one_of(COMPLEX, NONFINITE, st.text(max_size=3),
+                                         st.just(np.ones(2))),
      lambda v: display.rounded(v)),
     ("rounded-digits", "digits", st.one_of(st.integers(max_value=0), st.floats()),
      lambda v: display.rounded(0.5, digits=v)),
@@ -477,6 +478,7 @@ CASES += [
      lambda v: display.floored_frame(__import__("pandas").DataFrame({"a": [v + 0.5]}))),
     ("sci-value", "value", st.one_of(COMPLEX, NONFINITE), lambda v: display.sci(v)),
     ("glue-name", "name", st.one_of(st.just(""), st.integers()), lambda v: display.glue(v, 1.0)),
+    ("glue-value", "value", NONFINITE, lambda v: display.glue("x", v)),
 ]
 
 # --------------------------------------------------------------------------------------------

@@ -141,3 +141,29 @@ def test_a_contents_entry_is_found_only_where_its_title_heads_the_page():
                                   "Nesterov")
     assert not pdf_edition.heads_page("Notation is fixed across the book: eta is", "Notation")
     assert not pdf_edition.heads_page("Map of the book\nNotation", "Notation")
+
+
+def _full(n: int = 18) -> list[str]:
+    return [f"line {i} of a full page" for i in range(n)]
+
+
+def test_a_mostly_blank_page_is_reported_unless_a_chapter_starts_next(tmp_path):
+    """A page whose content stops near its top (a figure that did not fit went on) is found;
+    the same page before a page that a chapter title heads is a chapter's end, not a fault."""
+    pages = [["The front page"] + _full(), _full(), ["a short page", "that stops here"],
+             _full(), ["1. First chapter"] + _full(), _full()]
+    pdf = _pdf(tmp_path / "blank.pdf", pages)
+    found = pdf_edition.mostly_blank_pages(pdf, ["Second chapter"])
+    assert [p for p, _ in found] == [3] and found[0][1] > 0.8
+    pages[3] = ["2. Second chapter"] + _full()
+    pdf = _pdf(tmp_path / "chapter_end.pdf", pages)
+    assert pdf_edition.mostly_blank_pages(pdf, ["Second chapter"]) == []
+
+
+def test_the_check_reports_blank_pages(tmp_path):
+    book = _book(tmp_path / "book")
+    pages = [["The front page", "Text."] + _full(),
+             ["1. First chapter", "Prose.", "Exercise 1.1 (first)", "Exercise 1.2 (second)"]
+             + _full(), ["a short page"], _full()]
+    problems = pdf_edition.check_pdf(_pdf(tmp_path / "b.pdf", pages), book)
+    assert len(problems) == 1 and "p. 3" in problems[0] and "blank" in problems[0]

@@ -12,7 +12,8 @@ chapter glues into its prose or prints goes through this module:
   the arithmetic (``1.7e-15`` here, ``2.1e-15`` elsewhere), never a result. :func:`glue`
   refuses one, :func:`sci` and :func:`floored` show it as "< 1e-12";
 - :func:`glue` is MyST-NB's ``glue`` with the value rounded first (claim cells assert on the
-  unrounded variables, never on what was glued).
+  unrounded variables, never on what was glued); it writes MyST-NB's glue output itself, so
+  running a chapter needs IPython, not MyST-NB.
 """
 
 from __future__ import annotations
@@ -63,24 +64,30 @@ def below_floor(value, floor: float = FLOOR) -> bool:
 def rounded(value, digits: int = SIGNIFICANT):
     """``value`` rounded to ``digits`` significant digits, ``float(f"{value:.{digits}g}")``.
 
-    Integers (Python or NumPy) come back as Python ints, unchanged; inf and nan as they are;
-    a float as a Python float whose repr has at most ``digits`` significant digits. Raises
-    ValueError for complex, bool or non-numeric input and for ``digits < 1``."""
+    Integers (Python or NumPy) come back as Python ints, unchanged; a float as a Python float
+    whose repr has at most ``digits`` significant digits. Raises ValueError for complex, bool or
+    non-numeric input, for inf and nan (a diverged run is said in words, never shown as a
+    number "nan") and for ``digits < 1``."""
     digits = _digits(digits, low=1)
     if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
             value, (bool, np.bool_)):
         return int(value)
     v = _real(value)
     if not math.isfinite(v):
-        return v
+        raise ValueError(f"value must be finite, got {v!r}: say what it means in words "
+                         "(diverged, not reached) instead of showing it as a number")
     return float(f"{v:.{digits}g}")
 
 
 def floored(value, floor: float = FLOOR, digits: int = SIGNIFICANT):
     """:func:`rounded` ``value``, or the string ``"< 1e-12"`` (the floor, written with one
-    digit) when it is nonzero and below ``floor`` in magnitude. For a table cell."""
+    digit) when it is nonzero and below ``floor`` in magnitude. For a table cell: inf and nan
+    come back as they are, for the table to write in its own words ("diverged", "not
+    reached"), which only the caller knows."""
     if below_floor(value, floor):
         return f"< {floor:.0e}"
+    if not math.isfinite(_real(value)):
+        return _real(value)
     return rounded(value, digits)
 
 
@@ -125,10 +132,30 @@ def glue(name: str, value, display: bool = False, *, digits: int = SIGNIFICANT) 
     if is_number:
         if isinstance(value, (bool, np.bool_)):
             raise ValueError(f"value must be a number, not a bool, got {value!r}")
+        if not math.isfinite(_real(value)):
+            raise ValueError(f"value for {name!r} must be finite, got {_real(value)!r}: glue "
+                             "what it means in words (diverged, not reached) instead")
         if below_floor(value):
             raise ValueError(f"value {float(_real(value)):.1e} for {name!r} is below the "
                              f"round-off floor {FLOOR:g}: glue sci(value) instead")
         value = rounded(value, digits)
-    from myst_nb import glue as myst_glue  # imported here: the library does not need it
+    _glue_output(name, value, display)
 
-    myst_glue(name, value, display)
+
+#: the MIME prefix MyST-NB's glue gives an output it stores but does not show
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def _glue_output(name: str, value, display: bool) -> None:
+    """Write the output MyST-NB's ``glue`` writes, without MyST-NB (so a reader's kernel on
+    Colab or VS Code needs only IPython): the value's display data, each MIME type prefixed
+    with :data:`GLUE_PREFIX` unless ``display``, and ``metadata["scrapbook"]`` naming it.
+    MyST-NB 1.4 (``myst_nb.ext.glue.glue``) writes exactly this; a test checks the two
+    outputs are equal."""
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as ipy_display
+
+    mimebundle, metadata = format_display_data(value)
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
+    ipy_display({prefix + k: v for k, v in mimebundle.items()}, raw=True, metadata=metadata)
