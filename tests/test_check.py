@@ -721,8 +721,48 @@ def test_an_answer_too_large_is_refused_unread():
     def huge(x, g, eta):
         return np.zeros(_isolate.MAX_MESSAGE // 8 + 1024)
 
-    r = check.gd_step(huge, trials=2, verbose=False)
+    # (a long deadline: packing 64 MiB can take seconds on a busy machine)
+    r = check.gd_step(huge, trials=2, verbose=False, timeout=120)
     assert not r.passed and "more than an answer may take" in r.message
     r = check.function(huge, lambda x, g, eta: x, [dict(x=np.ones(2), g=np.ones(2), eta=0.1)],
-                       verbose=False)
+                       verbose=False, timeout=120)
     assert not r.passed and "more than an answer may take" in r.message
+
+
+def test_a_forged_message_cannot_make_the_checker_allocate():
+    """The child's answer comes back as an .npz; one forged by the reader's function (writing
+    to the pipe itself) with a compressed entry or an array header claiming gigabytes is
+    refused before NumPy allocates (the checker reports the process as ended)."""
+    import io
+    import json
+    import struct
+    import zipfile
+
+    from momentum.check import _isolate
+
+    head = json.dumps({"outcome": "returned", "value": {"kind": "array", "index": 0},
+                       "changed": []}).encode()
+    ok = _isolate._pack(*({"outcome": "returned", "value": {"kind": "array", "index": 0},
+                           "changed": []}, [np.arange(3.0)]))[8:]
+    assert np.array_equal(_isolate._unpack(ok)[1]["a0"], np.arange(3.0))
+    # a compressed entry (a few KB that would expand to 800 MB)
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, {"descr": "<f8", "fortran_order": False,
+                                                "shape": (10 ** 8,)})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("a0.npy", "w", force_zip64=True) as f:
+            f.write(npy.getvalue())
+            for _ in range(100):
+                f.write(bytes(8 * 10 ** 6))
+    with pytest.raises(ValueError, match="compressed"):
+        _isolate._unpack(struct.pack("<I", len(head)) + head + buf.getvalue())
+    # an uncompressed entry whose header claims 10^12 numbers
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        npy = io.BytesIO()
+        np.lib.format.write_array_header_1_0(npy, {"descr": "<f8", "fortran_order": False,
+                                                    "shape": (10 ** 12,)})
+        zf.writestr("a0.npy", npy.getvalue() + bytes(64))
+    with pytest.raises(ValueError, match="claims more data"):
+        _isolate._unpack(struct.pack("<I", len(head)) + head + buf.getvalue())

@@ -30,6 +30,7 @@ import signal
 import struct
 import sys
 import time
+import zipfile
 
 import numpy as np
 
@@ -131,9 +132,25 @@ def _pack(header, arrays) -> bytes:
 
 
 def _unpack(body: bytes):
+    """The header and arrays of a message. The arrays are an uncompressed ``.npz`` no larger
+    than the message (as :func:`_pack` writes it); anything else (a compressed entry that
+    would expand past :data:`MAX_MESSAGE`, an array whose header claims more data than the
+    entry holds) is refused with ValueError before NumPy allocates it."""
     (n,) = struct.unpack("<I", body[:4])
     header = json.loads(body[4:4 + n].decode())
-    arrays = np.load(io.BytesIO(body[4 + n:]), allow_pickle=False)
+    data = body[4 + n:]
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size > len(data):
+                raise ValueError("a message holds a compressed or oversized entry")
+            with zf.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read(f)
+                if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > info.file_size:
+                    raise ValueError("an array claims more data than its entry holds")
+    arrays = np.load(io.BytesIO(data), allow_pickle=False)
     return header, {k: arrays[k] for k in arrays.files}
 
 
