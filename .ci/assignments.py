@@ -53,6 +53,8 @@ sys.path.insert(0, str(ROOT))
 #: The Python of the grading image (Gradescope's, built by the zip's setup.sh): the one that builds
 #: the assignments, with the book's pins installed (otter's default would be 3.13).
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+#: Where the grading image gets PyTorch's CPU build (as Binder does).
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 #: The autograder's requirements on Gradescope: the library's numerics (as pinned for the book).
 AUTOGRADER_REQUIREMENTS = ("torch", "numpy", "scipy", "matplotlib", "scikit-learn", "tqdm",
                            "pandas")
@@ -352,8 +354,13 @@ def write_master(number: int, seed: int, out: Path, root: Path = ROOT) -> Path:
         m = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
         if m:
             pins[m[1].lower()] = line.strip()
+    # PyTorch's CPU build from PyTorch's index, as on Binder (binder/requirements.txt): a few
+    # hundred MB in the grading image instead of several GB of CUDA
+    if "torch" in pins and "+" not in pins["torch"]:
+        pins["torch"] += "+cpu"
     (master / "requirements.txt").write_text(
-        "\n".join(pins.get(p, p) for p in AUTOGRADER_REQUIREMENTS) + "\n")
+        f"--extra-index-url {TORCH_CPU_INDEX}\n"
+        + "\n".join(pins.get(p, p) for p in AUTOGRADER_REQUIREMENTS) + "\n")
     return path
 
 
