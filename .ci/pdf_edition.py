@@ -41,12 +41,12 @@ CHROMIUM = "/usr/bin/chromium"
 #: (the PDF shows the frame the page opened on); no page break inside an image or a caption,
 #: and no image taller than 40% of the page (an unbreakable block that does not fit moves to
 #: the next page and leaves the space behind it blank: capped at 40%, the space left is too),
-#: while figures (between image and caption), boxes, code and cells may break, which the
-#: theme's print style forbids; every chapter
-#: (in the single-page build, the section after each ``document-*`` anchor, titled by an h2)
-#: starts a page; the labels of hidden code ("Show / Hide code cell source") never print;
-#: numbers in table cells never break across lines (a table too wide for the page is scaled
-#: down by FIT_TABLES_JS instead).
+#: while figures (between image and caption), boxes, code, cells and tables (between rows,
+#: the header repeated) may break, which the theme's print style forbids; every chapter (in the
+#: single-page build, the section after each ``document-*`` anchor, titled by an h2) starts a
+#: page; the labels of hidden code ("Show / Hide code cell source") never print; numbers in
+#: table cells never break across lines (a table too wide for the page is scaled down by
+#: FIT_TABLES_JS instead).
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm 14mm; }
 .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
@@ -58,8 +58,10 @@ PRINT_CSS = """
 img, figcaption { break-inside: avoid; }
 img { max-height: 40vh; object-fit: contain; object-position: left top; }
 figure, .admonition, div.admonition, details, aside, div.highlight, div[class*="highlight-"],
-div.literal-block-wrapper, div.cell, div.cell_input, div.cell_output
+div.literal-block-wrapper, div.cell, div.cell_input, div.cell_output, table
   { break-inside: auto !important; }
+tr { break-inside: avoid; }
+thead { display: table-header-group; }
 h1, h2, h3, h4, .admonition-title, .proof .title, caption { break-after: avoid; }
 h1 { break-before: page; }
 #jb-print-docs-body h1 { break-before: avoid; }
@@ -388,7 +390,11 @@ def mostly_blank_pages(pdf: Path, titles: list[str]) -> list[tuple[int, float]]:
     found = []
     for i in range(1, len(extents) - 1):
         head = re.sub(r"^\s*\d+\.\s+", "", texts[i + 1])  # "2. The partition model"
-        if any(heads_page(head, t) for t in titles):
+        # the text reader may put a list's labels ("[1]") before the heading: a title on a
+        # line of its own among the first lines heads the page too
+        lines = {normalise(re.sub(r"^\s*\d+\.\s+", "", x)).strip()
+                 for x in texts[i + 1].split("\n")[:20]}
+        if any(heads_page(head, t) or normalise(t).strip() in lines for t in titles):
             continue
         blank = 1 - (extents[i][1] - top) / (foot - top)
         if blank > MOSTLY_BLANK:

@@ -97,3 +97,25 @@ def test_glue_writes_what_myst_nb_glue_writes(monkeypatch, value, shown):
     display.glue("v", value, shown)
     assert len(outputs) == 2 and outputs[0] == outputs[1]
     assert outputs[1][1]["scrapbook"]["name"] == "v"
+
+
+def test_chapter_glue_reads_what_a_chapter_glued(tmp_path):
+    """From the repository's stored chapters (found from the library, not the working
+    directory), and None where the chapters are not there (Colab)."""
+    import json
+    import pathlib
+
+    assert isinstance(display.chapter_glue(1, "slope_gd"), float)
+    with pytest.raises(KeyError, match="not glued"):
+        display.chapter_glue(1, "no_such_key")
+    assert display.chapter_glue(1, "slope_gd", folder=tmp_path) is None
+    out = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "k"}},
+           "data": {display.GLUE_PREFIX + "text/plain": ["0.5"]}}
+    nb = {"cells": [{"cell_type": "code", "source": "", "outputs": [out]}]}
+    pathlib.Path(tmp_path / "03_x.ipynb").write_text(json.dumps(nb))
+    assert display.chapter_glue(3, "k", folder=tmp_path) == 0.5
+    for bad, name in [(0, "chapter"), ("1", "chapter"), (True, "chapter")]:
+        with pytest.raises(ValueError, match=name):
+            display.chapter_glue(bad, "k")
+    with pytest.raises(ValueError, match="key"):
+        display.chapter_glue(1, "")

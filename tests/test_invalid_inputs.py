@@ -479,6 +479,11 @@ CASES += [
     ("sci-value", "value", st.one_of(COMPLEX, NONFINITE), lambda v: display.sci(v)),
     ("glue-name", "name", st.one_of(st.just(""), st.integers()), lambda v: display.glue(v, 1.0)),
     ("glue-value", "value", NONFINITE, lambda v: display.glue("x", v)),
+    ("chapter_glue-chapter", "chapter", st.one_of(st.integers(max_value=0), st.floats(),
+                                                  st.text(max_size=2)),
+     lambda v: display.chapter_glue(v, "k")),
+    ("chapter_glue-key", "key", st.one_of(st.just(""), st.integers()),
+     lambda v: display.chapter_glue(1, v)),
 ]
 
 # --------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ chapter glues into its prose or prints goes through this module:
 - :data:`FLOOR` (:math:`10^{-12}`) is the round-off floor: a nonzero value below it is noise of
   the arithmetic (``1.7e-15`` here, ``2.1e-15`` elsewhere), never a result. :func:`glue`
   refuses one, :func:`sci` and :func:`floored` show it as "< 1e-12";
+- :func:`chapter_glue` reads back a value another chapter glued, from its stored outputs (the
+  book's summary compares the chapters' measurements without re-running them);
 - :func:`glue` is MyST-NB's ``glue`` with the value rounded first (claim cells assert on the
   unrounded variables, never on what was glued); it writes MyST-NB's glue output itself, so
   running a chapter needs IPython, not MyST-NB.
@@ -23,8 +25,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["FLOOR", "SIGNIFICANT", "below_floor", "floored", "floored_frame", "glue",
-           "rounded", "sci"]
+__all__ = ["FLOOR", "SIGNIFICANT", "below_floor", "chapter_glue", "floored", "floored_frame",
+           "glue", "rounded", "sci"]
 
 #: significant digits a glued or printed float keeps
 SIGNIFICANT = 6
@@ -159,3 +161,40 @@ def _glue_output(name: str, value, display: bool) -> None:
     prefix = "" if display else GLUE_PREFIX
     metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
     ipy_display({prefix + k: v for k, v in mimebundle.items()}, raw=True, metadata=metadata)
+
+
+def _chapters_folder():
+    """The repository's ``chapters/`` when this library is the repository's own (an editable
+    install, as in a clone, on Binder and in CI), else None (pip installed from git, as on
+    Colab: the chapters are not installed with the library). Found from this file, never from
+    the working directory."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "chapters"
+    return folder if folder.is_dir() else None
+
+
+def chapter_glue(chapter: int, key: str, folder=None):
+    """The value that Chapter ``chapter`` glued under ``key``, read from the outputs stored in
+    its notebook ``chapters/NN_*.ipynb`` (what the HTML book shows), or None when the chapters
+    are not beside the library (on Colab). ``folder`` overrides where the chapters are.
+
+    Raises ValueError for a chapter number that is not a positive integer or an empty key, and
+    KeyError when the chapter is there but glued no ``key``."""
+    import ast
+    import json
+    from pathlib import Path
+
+    chapter = _digits(chapter, "chapter", low=1)
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"key must be a non-empty string, got {key!r}")
+    folder = _chapters_folder() if folder is None else Path(folder)
+    paths = sorted(folder.glob(f"{chapter:02d}_*.ipynb")) if folder is not None else []
+    if not paths:
+        return None
+    for cell in json.loads(paths[0].read_text())["cells"]:
+        for out in cell.get("outputs", []):
+            if out.get("metadata", {}).get("scrapbook", {}).get("name") == key:
+                text = out["data"][GLUE_PREFIX + "text/plain"]
+                return ast.literal_eval("".join(text))
+    raise KeyError(f"{key!r} is not glued in {paths[0].name}")
