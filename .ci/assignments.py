@@ -10,11 +10,15 @@ assign`` on it into ``assignments/chNN/`` (``student/``: the notebook to hand ou
 library beside it; ``autograder/``: the instructor key, i.e. the notebook with the solutions
 and the rubrics, and ``chNN-autograder.zip`` for ``otter run`` or Gradescope).
 
-* Each question is headed by the book's exercise number and title ("Exercise 1.3: ..."), read
-  from the chapter (its order among the chapter's ``{exercise}`` boxes, as the book numbers
-  them), followed by the exercise's text in plain Jupyter markdown (roles written out, macros
-  expanded) and the graded task. Where a chapter has too few exercises a code answer can grade,
-  the graded task is a seeded variant of the exercise (said in the heading).
+* Each question is headed by the book's exercise number and title ("Exercise 1.3: ..."),
+  followed by the exercise's text as the Jupyter edition (``jupyter/chapters/``, committed, made
+  by ``make jupyter`` from the built book) shows it: references as the book's numbers linked to
+  the HTML book ("Theorem 2.1"), citations as the book prints them, glued values filled in,
+  macros expanded; then the graded task (the book's macros expanded there too). The build stops
+  if the edition's exercises are not the chapter's (a stale edition) or if any markdown cell
+  still shows MyST, a macro Jupyter lacks or a bare label. Where a chapter has too few
+  exercises a code answer can grade, the graded task is a seeded variant of the exercise (said
+  in the heading).
 * Code questions: an answer cell with a function skeleton, a public test (the book's checker or
   a sanity check, with its feedback) and hidden tests with points, which call the references in
   ``grading_chNN.py`` (shipped only inside the autograder zip). Written questions: a markdown
@@ -29,8 +33,10 @@ and the rubrics, and ``chNN-autograder.zip`` for ``otter run`` or Gradescope).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -39,10 +45,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+#: The Python of the grading image (Gradescope's, built by the zip's setup.sh): the one that builds
+#: the assignments, with the book's pins installed (otter's default would be 3.13).
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+#: Where the grading image gets PyTorch's CPU build (as Binder does).
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 #: The autograder's requirements on Gradescope: the library's numerics (as pinned for the book).
 AUTOGRADER_REQUIREMENTS = ("torch", "numpy", "scipy", "matplotlib", "scikit-learn", "tqdm",
                            "pandas")
@@ -63,77 +75,98 @@ def chapter_path(number: int, root: Path = ROOT) -> Path:
     return found[0]
 
 
-def _glue_values(nb) -> dict[str, str]:
-    out = {}
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name and "text/plain" in o.get("data", {}):
-                out[name] = str(o["data"]["text/plain"]).strip("'\"")
-    return out
+def edition_path(number: int, root: Path = ROOT) -> Path:
+    """The chapter's notebook in the Jupyter edition (``jupyter/chapters/``, committed)."""
+    return root / "jupyter" / "chapters" / chapter_path(number, root).name
 
 
-def _bib_authors(root: Path) -> dict[str, str]:
-    text = (root / "references.bib").read_text()
-    out = {}
-    for m in re.finditer(r"@\w+\{([^,]+),(.*?)\n\}", text, re.S):
-        author = re.search(r"author\s*=\s*\{(.*?)\}\s*,", m[2], re.S)
-        year = re.search(r"year\s*=\s*\{?(\d{4})", m[2])
-        if author:
-            names = [a.split(",")[0].strip() for a in author[1].split(" and ")]
-            who = names[0] if len(names) == 1 else (
-                f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
-            out[m[1].strip()] = f"{who} ({year[1] if year else 'n.d.'})"
-    return out
-
-
-_KINDS = {"thm": "the theorem", "lem": "the lemma", "prop": "the proposition",
-          "fig": "the figure", "sec": "the section", "tbl": "the table", "eq": "the equation",
-          "asm": "the assumption", "def": "the definition", "cor": "the corollary"}
-
-
-def jupyter_markdown(text: str, chapter: int, glue: dict, authors: dict) -> str:
-    """The exercise's MyST text as plain Jupyter markdown: cross-references and citations
-    written out as text, glued values filled in, the book's macros expanded."""
-    def ref(m):
-        label = m["label"].split("<")[-1].rstrip(">")
-        kind = _KINDS.get(label.split("-")[0], "the item")
-        return f"{kind} `{label}` of Chapter {chapter} in the book"
-
-    text = re.sub(r"\{(?:prf:ref|numref|ref|eq)\}`(?P<label>[^`]+)`", ref, text)
-    text = re.sub(r"\{cite:t\}`([^`]+)`",
-                  lambda m: ", ".join(authors.get(k.strip(), k) for k in m[1].split(",")), text)
-    text = re.sub(r"\{cite(?::p)?\}`([^`]+)`",
-                  lambda m: "(" + "; ".join(authors.get(k.strip(), k)
-                                            for k in m[1].split(",")) + ")", text)
-    text = re.sub(r"\{glue:text\}`([^`:]+)(?::[^`]*)?`", lambda m: glue.get(m[1], m[1]), text)
-    text = re.sub(r"\{glue\}`([^`]+)`", lambda m: glue.get(m[1], m[1]), text)
-    macros = {r"\R": r"\mathbb{R}", r"\grad": r"\nabla", r"\argmin": r"\operatorname*{arg\,min}",
-              **{rf"\v{c}": rf"\mathbf{{{c}}}" for c in "xuyvwzr"}}
-    for k, v in macros.items():
-        text = re.sub(re.escape(k) + r"(?![A-Za-z])", lambda m, v=v: v, text)
-    text = re.sub(r"\\norm\{((?:[^{}]|\{[^{}]*\})*)\}", r"\\left\\lVert \1 \\right\\rVert", text)
-    return text
+_EDITION_EXERCISE = re.compile(r'<a id="(?P<label>[^"]+)"></a>\s*\n> \*\*Exercise '
+                               r'(?P<number>\d+\.\d+)\*\*[ \t]*(?P<title>[^\n]*)\n'
+                               r'(?P<body>(?:>[^\n]*(?:\n|$))*)')
+# What must not reach an assignment's markdown: a MyST directive fence, a role, a (label)= target
+MYST = re.compile(r"^[ \t]*(`{3,}|~{3,}|:{3,})\{[\w:-]+\}|\{[\w:-]+\}`|"
+                  r"^[ \t]*\([^()\s]+\)=[ \t]*$", re.M)
 
 
 def exercises(number: int, root: Path = ROOT) -> dict[str, dict]:
-    """The chapter's exercises by label: ``number`` ("1.3", the book's), ``title`` and
-    ``text`` (Jupyter markdown)."""
-    nb = nbformat.read(chapter_path(number, root), as_version=4)
-    glue, authors = _glue_values(nb), _bib_authors(root)
-    out, k = {}, 0
-    for cell in nb.cells:
+    """The chapter's exercises by label: ``number`` ("1.3"), ``title`` and ``text``, as the
+    Jupyter edition (``jupyter/chapters/``, written by ``_ext/jupyter_edition.py`` from the
+    built book) shows them: cross-references as the book's numbers linked to the HTML book
+    ("Theorem 2.1"), citations as the book prints them, glued values filled in, the book's
+    macros expanded. The edition's exercises must be the chapter's (same labels, same order),
+    or the edition is stale and this stops."""
+    path = edition_path(number, root)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no Jupyter edition of chapter {number} (make jupyter)")
+    chapter = nbformat.read(chapter_path(number, root), as_version=4)
+    wanted = []
+    for cell in chapter.cells:
+        if cell.cell_type == "markdown":
+            for m in _EXERCISE.finditer(cell.source):
+                label = re.search(r"^\s*:label:\s*(\S+)", m["body"], re.M)
+                wanted.append(label[1] if label else None)
+    out = {}
+    for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type != "markdown":
             continue
-        for m in _EXERCISE.finditer(cell.source):
-            k += 1
-            body = m["body"].split("\n")
-            label = next((ln.split(":label:")[1].strip() for ln in body
-                          if ln.strip().startswith(":label:")), f"exercise-{k}")
-            text = "\n".join(ln for ln in body if not re.match(r"^:\w+:", ln.strip()))
-            out[label] = dict(number=f"{number}.{k}", title=m["title"].strip(),
-                              text=jupyter_markdown(text.strip(), number, glue, authors))
+        for m in _EDITION_EXERCISE.finditer(cell.source):
+            title = m["title"].strip()
+            if title.startswith("(") and title.endswith(")"):
+                title = title[1:-1]
+            text = "\n".join(re.sub(r"^> ?", "", ln) for ln in m["body"].rstrip("\n").split("\n"))
+            out[m["label"]] = dict(number=m["number"], title=title, text=text.strip())
+    numbers = [f"{number}.{k}" for k in range(1, len(wanted) + 1)]
+    if list(out) != wanted or [e["number"] for e in out.values()] != numbers:
+        raise ValueError(f"{path}: the Jupyter edition's exercises {list(out)} are not chapter "
+                         f"{number}'s {wanted} (numbered {numbers}): the edition is stale; run "
+                         "`make jupyter` (or .ci/jupyter_edition.py build) and commit jupyter/")
     return out
+
+
+def _edition_builder():
+    """``_ext/jupyter_edition.py`` (the Sphinx builder of the Jupyter edition), for its macro
+    expansion."""
+    spec = importlib.util.spec_from_file_location("jupyter_edition_builder",
+                                                  ROOT / "_ext" / "jupyter_edition.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def book_macros(root: Path = ROOT) -> dict:
+    """The book's MathJax macros (``_config.yml``), which Jupyter's renderers do not know."""
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    return config["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
+
+
+@functools.lru_cache(maxsize=4)
+def book_labels(root: Path = ROOT) -> frozenset[str]:
+    """Every label the chapters define (``:label:`` options and ``(label)=`` targets)."""
+    out = set()
+    for path in (root / "chapters").glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                out |= set(re.findall(r"^\s*:label:\s*(\S+)", cell.source, re.M))
+                out |= set(re.findall(r"^\s*\(([^()\s]+)\)=\s*$", cell.source, re.M))
+            name = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
+            out |= {name} if name else set()
+    return frozenset(out)
+
+
+def markdown_problems(text: str, macros: dict, labels: set[str]) -> list[str]:
+    """What in an assignment's markdown does not read as the book: leftover MyST (a role, a
+    directive, a ``(label)=`` target), one of the book's macros (undefined in Jupyter), or a
+    label shown as text instead of the book's number (a label may only be a link's target or an
+    anchor's id)."""
+    problems = [f"leftover MyST {m[0]!r}" for m in MYST.finditer(text)]
+    plain = re.sub(r"\]\([^)\s]*\)|<a id=\"[^\"]*\"></a>", "", text)
+    for name in macros:
+        if re.search(rf"\\{name}(?![A-Za-z])", plain):
+            problems.append(f"the book's macro \\{name}, which Jupyter does not define")
+    for label in sorted(labels):
+        if re.search(rf"(?<![\w-]){re.escape(label)}(?![\w-])", plain):
+            problems.append(f"the label {label!r} as text (not the book's number)")
+    return problems
 
 
 def chapter_title(number: int, root: Path = ROOT) -> str:
@@ -224,6 +257,7 @@ def master_notebook(number: int, seed: int, root: Path = ROOT):
     config = f"""# ASSIGNMENT CONFIG
 name: {name}
 requirements: requirements.txt
+python_version: "{PYTHON}"
 files:
     - momentum
 autograder_files:
@@ -283,6 +317,16 @@ tests:
             cells.append(_raw("# END SOLUTION"))
             cells.append(_raw("# END QUESTION"))
     cells.append(nbformat.v4.new_markdown_cell("## Submitting\n\nRun the cells below."))
+    # the questions' own text (tasks, rubrics) gets the edition's macro expansion too, and no
+    # markdown cell may show MyST, a macro Jupyter lacks or a bare label
+    macros, labels = book_macros(root), book_labels(root)
+    expand = _edition_builder().expand_math_macros
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown":
+            cell.source = expand(cell.source, macros)
+            problems = markdown_problems(cell.source, macros, labels)
+            if problems:
+                raise ValueError(f"{name}, cell {i}: " + "; ".join(problems))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -310,8 +354,13 @@ def write_master(number: int, seed: int, out: Path, root: Path = ROOT) -> Path:
         m = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
         if m:
             pins[m[1].lower()] = line.strip()
+    # PyTorch's CPU build from PyTorch's index, as on Binder (binder/requirements.txt): a few
+    # hundred MB in the grading image instead of several GB of CUDA
+    if "torch" in pins and "+" not in pins["torch"]:
+        pins["torch"] += "+cpu"
     (master / "requirements.txt").write_text(
-        "\n".join(pins.get(p, p) for p in AUTOGRADER_REQUIREMENTS) + "\n")
+        f"--extra-index-url {TORCH_CPU_INDEX}\n"
+        + "\n".join(pins.get(p, p) for p in AUTOGRADER_REQUIREMENTS) + "\n")
     return path
 
 

@@ -674,3 +674,95 @@ def test_chapter_5_and_6_checkers_keep_their_hints_and_in_place_check():
     assert not r.passed and "changed its input weights in place" in r.message
     r = check.mass_step(lambda w, u, g, e1, e2, gm: _mass(w, u, g, e1, -e2, gm), verbose=False)
     assert not r.passed and "hint: the compensation term has the wrong sign" in r.message
+
+
+def _gone(pid: int) -> bool:
+    """The process ``pid`` no longer runs (ended, or a zombie waiting for init)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork (Windows)")
+def test_processes_the_function_starts_do_not_outlive_the_check(tmp_path):
+    """A fork or a subprocess started by the reader's function (to keep working, or to tamper
+    with files, after the check) is killed with the function's process group."""
+    import os
+    import subprocess
+    import time
+
+    pids = tmp_path / "pids"
+
+    def spawns(x, g, eta):
+        child = subprocess.Popen(["sleep", "60"])
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        with open(pids, "a") as f:
+            f.write(f"{child.pid} {pid}\n")
+        return x - eta * g
+
+    r = check.gd_step(spawns, trials=3, verbose=False)
+    assert r.passed
+    started = [int(p) for p in pids.read_text().split()]
+    assert len(started) == 6
+    deadline = time.monotonic() + 5
+    while not all(_gone(p) for p in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(p) for p in started), [p for p in started if not _gone(p)]
+
+
+def test_an_answer_too_large_is_refused_unread():
+    from momentum.check import _isolate
+
+    def huge(x, g, eta):
+        return np.zeros(_isolate.MAX_MESSAGE // 8 + 1024)
+
+    # (a long deadline: packing 64 MiB can take seconds on a busy machine)
+    r = check.gd_step(huge, trials=2, verbose=False, timeout=120)
+    assert not r.passed and "more than an answer may take" in r.message
+    r = check.function(huge, lambda x, g, eta: x, [dict(x=np.ones(2), g=np.ones(2), eta=0.1)],
+                       verbose=False, timeout=120)
+    assert not r.passed and "more than an answer may take" in r.message
+
+
+def test_a_forged_message_cannot_make_the_checker_allocate():
+    """The child's answer comes back as an .npz; one forged by the reader's function (writing
+    to the pipe itself) with a compressed entry or an array header claiming gigabytes is
+    refused before NumPy allocates (the checker reports the process as ended)."""
+    import io
+    import json
+    import struct
+    import zipfile
+
+    from momentum.check import _isolate
+
+    head = json.dumps({"outcome": "returned", "value": {"kind": "array", "index": 0},
+                       "changed": []}).encode()
+    ok = _isolate._pack(*({"outcome": "returned", "value": {"kind": "array", "index": 0},
+                           "changed": []}, [np.arange(3.0)]))[8:]
+    assert np.array_equal(_isolate._unpack(ok)[1]["a0"], np.arange(3.0))
+    # a compressed entry (a few KB that would expand to 800 MB)
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, {"descr": "<f8", "fortran_order": False,
+                                                "shape": (10 ** 8,)})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("a0.npy", "w", force_zip64=True) as f:
+            f.write(npy.getvalue())
+            for _ in range(100):
+                f.write(bytes(8 * 10 ** 6))
+    with pytest.raises(ValueError, match="compressed"):
+        _isolate._unpack(struct.pack("<I", len(head)) + head + buf.getvalue())
+    # an uncompressed entry whose header claims 10^12 numbers
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        npy = io.BytesIO()
+        np.lib.format.write_array_header_1_0(npy, {"descr": "<f8", "fortran_order": False,
+                                                    "shape": (10 ** 12,)})
+        zf.writestr("a0.npy", npy.getvalue() + bytes(64))
+    with pytest.raises(ValueError, match="claims more data"):
+        _isolate._unpack(struct.pack("<I", len(head)) + head + buf.getvalue())

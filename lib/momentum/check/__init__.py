@@ -205,6 +205,9 @@ def _failure(outcome, timeout, what="arrays"):
     if outcome[0] == "ended":
         return ("your function ended the process it ran in (os._exit, a crash, or a signal) "
                 "before it returned.")
+    if outcome[0] == "large":
+        return (f"your function returned {outcome[1]:,} bytes, more than an answer may take "
+                f"({_isolate.MAX_MESSAGE:,}): return arrays of the inputs' shape.")
     if outcome[0] == "raised":
         return f"your function raised {outcome[1]}: {outcome[2]}"
     if outcome[2]:

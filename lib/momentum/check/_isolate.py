@@ -3,14 +3,18 @@
 :func:`calls` runs ``fn`` on a list of argument tuples in a **forked child process** (a copy of
 the kernel, so a function defined in a notebook needs no pickling) and yields, case by case,
 what came back, as plain data: ``("returned", value, changed)`` with ``value`` rebuilt from
-NumPy arrays (never unpickled objects), ``("raised", name, text)``, ``("timeout",)`` or
-``("ended",)``. The checker computes its expected values only *after* the fork, so the child's
-memory never holds them; whatever the function patches (the checker, NumPy, torch, builtins)
-is patched in the child alone, which ends after the last case; a case that runs past
-``timeout`` seconds is ended with ``SIGKILL`` (the function cannot catch it, cancel it or
+NumPy arrays (never unpickled objects), ``("raised", name, text)``, ``("timeout",)``,
+``("large", size)`` or ``("ended",)``. The checker computes its expected values only *after* the
+fork, so the child's memory never holds them; whatever the function patches (the checker, NumPy,
+torch, builtins) is patched in the child alone, which ends after the last case; a case that runs
+past ``timeout`` seconds is ended with ``SIGKILL`` (the function cannot catch it, cancel it or
 block it, whatever it does with signals, timers or ``__str__``); ``SystemExit``,
-``KeyboardInterrupt`` and ``os._exit`` end only the child. What the function prints is
-dropped (the child's output would go to the kernel's sockets).
+``KeyboardInterrupt`` and ``os._exit`` end only the child. The child leads a process group of
+its own, and the whole group is killed at the end, so a process the function starts (a fork, a
+``subprocess``) does not outlive the check (one that leaves the group on purpose, with
+``setsid``, does; nothing short of a container stops that). An answer larger than
+:data:`MAX_MESSAGE` bytes is refused unread. What the function prints is dropped (the child's
+output would go to the kernel's sockets).
 
 Where ``fork`` does not exist (Windows), the cases run in this process, without a deadline and
 without isolation; :data:`ISOLATED` says which.
@@ -26,6 +30,7 @@ import signal
 import struct
 import sys
 import time
+import zipfile
 
 import numpy as np
 
@@ -34,7 +39,9 @@ ISOLATED = hasattr(os, "fork")
 #: The longest wait the operating system is asked for (a larger ``timeout`` means "no limit
 #: in practice": ``timeout=1e300`` is accepted and waits at most this long per case).
 MAX_WAIT = 86400.0 * 7
-_MAX_MESSAGE = 1 << 31
+#: The most bytes one case's answer may take (the answers checked are at most a few hundred
+#: kilobytes): a larger one is refused before it is read, so an answer cannot exhaust memory.
+MAX_MESSAGE = 1 << 26
 
 
 def _encode(value, arrays: list, depth: int = 0):
@@ -125,9 +132,25 @@ def _pack(header, arrays) -> bytes:
 
 
 def _unpack(body: bytes):
+    """The header and arrays of a message. The arrays are an uncompressed ``.npz`` no larger
+    than the message (as :func:`_pack` writes it); anything else (a compressed entry that
+    would expand past :data:`MAX_MESSAGE`, an array whose header claims more data than the
+    entry holds) is refused with ValueError before NumPy allocates it."""
     (n,) = struct.unpack("<I", body[:4])
     header = json.loads(body[4:4 + n].decode())
-    arrays = np.load(io.BytesIO(body[4 + n:]), allow_pickle=False)
+    data = body[4 + n:]
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size > len(data):
+                raise ValueError("a message holds a compressed or oversized entry")
+            with zf.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read(f)
+                if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > info.file_size:
+                    raise ValueError("an array claims more data than its entry holds")
+    arrays = np.load(io.BytesIO(data), allow_pickle=False)
     return header, {k: arrays[k] for k in arrays.files}
 
 
@@ -190,11 +213,16 @@ def calls(fn, cases, names, timeout: float):
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child (coverage cannot follow it)
         try:
+            os.setpgid(0, 0)
             os.close(r)
             _child(fn, cases, names, w)
         finally:
             os._exit(0)
     os.close(w)
+    try:
+        os.setpgid(pid, pid)         # also here: the group exists before anything is killed
+    except OSError:  # pragma: no cover - the child has set it already (or has ended)
+        pass
     try:
         for _ in cases:
             until = time.monotonic() + wait
@@ -206,7 +234,10 @@ def calls(fn, cases, names, timeout: float):
                 yield ("ended",)
                 return
             (n,) = struct.unpack("<Q", size)
-            body = _read(r, n, until) if n < _MAX_MESSAGE else b""
+            if n > MAX_MESSAGE:
+                yield ("large", n)
+                return
+            body = _read(r, n, until)
             if body is None:
                 yield ("timeout",)
                 return
@@ -217,9 +248,10 @@ def calls(fn, cases, names, timeout: float):
                 return
             yield outcome
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:  # pragma: no cover
-            pass
+        for kill, target in ((os.killpg, pid), (os.kill, pid)):
+            try:
+                kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):  # pragma: no cover
+                pass
         os.waitpid(pid, 0)
         os.close(r)
