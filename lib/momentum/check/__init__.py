@@ -84,6 +84,9 @@ class CheckResult:
 
 #: Seconds one case may run before it is stopped and reported (see :mod:`._isolate`).
 TIMEOUT = 5.0
+#: Most random cases one check draws (each is drawn before any runs; a reader's function runs
+#: on every one, up to :data:`TIMEOUT` each): more is refused, not attempted.
+MAX_TRIALS = 10_000
 #: Tolerances at float32 precision: an answer close only at these was computed in float32.
 RTOL32, ATOL32 = 1e-5, 1e-6
 
@@ -224,6 +227,9 @@ def _validated(fn, trials, timeout):
     if not callable(fn):
         raise ValueError(f"fn must be a function, got {type(fn).__name__}")
     _validate.positive_int("trials", trials)
+    if trials > MAX_TRIALS:
+        raise ValueError(f"trials must be at most {MAX_TRIALS} (every case is drawn first and "
+                         f"runs your function, up to {TIMEOUT:g} s each), got {trials!r}")
     _validate.positive("timeout", timeout)
 
 
