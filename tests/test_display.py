@@ -119,3 +119,43 @@ def test_chapter_glue_reads_what_a_chapter_glued(tmp_path):
             display.chapter_glue(bad, "k")
     with pytest.raises(ValueError, match="key"):
         display.chapter_glue(1, "")
+
+
+def test_table_has_a_myst_form_for_the_book_and_an_html_form_for_jupyter():
+    frame = pd.DataFrame({r"$\norm{\grad f}$": ["0.34", "< 1e-12"], "method": ["GD", "NAG"],
+                          r"$\min_\vx f$": ["15.2", "diverged"]})
+    t = display.table(frame, "Losses at $k = 300$.", "tab-ch9-x")
+    assert t.myst.startswith(":::{table} Losses at $k = 300$.\n:name: tab-ch9-x\n")
+    assert "| 0.34 | GD | 15.2 |" in t.myst and "| ---: | :--- | :--- |" in t.myst
+    assert repr(t) == t.myst and t._repr_markdown_() == t.myst
+    assert "<caption>Losses at $k = 300$.</caption>" in t.html
+    assert r"\left\lVert \nabla f \right\rVert" in t.html and r"\min_\mathbf{x} f" in t.html
+    assert "0x" not in repr(t)
+
+
+def test_table_macros_cover_the_books_macros():
+    """Every macro _config.yml gives MathJax is expanded in the HTML form (Jupyter and Colab do
+    not know them)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "_config.yml").read_text())
+    macros = config["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
+    backslash = chr(92)
+    for name in macros:
+        text = "$" + backslash + name + ("{a}$" if name == "norm" else "_0$")
+        out = text
+        for macro, tex in display.MACROS:
+            out = re.sub(macro, tex, out)
+        assert not re.search(re.escape(backslash + name) + "(?![A-Za-z])", out), (name, out)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"caption": ""}, "caption"), ({"caption": 3}, "caption"), ({"label": "has space"}, "label"),
+    ({"label": ""}, "label"), ({"frame": [[1]]}, "frame")])
+def test_table_refuses_bad_input_by_name(kwargs, name):
+    args = {"frame": pd.DataFrame({"a": ["1"]}), "caption": "C.", "label": "tab-x"} | kwargs
+    with pytest.raises(ValueError, match=name):
+        display.table(**args)

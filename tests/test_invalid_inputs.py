@@ -504,6 +504,12 @@ CASES += [
      lambda v: display.chapter_glue(v, "k")),
     ("chapter_glue-key", "key", st.one_of(st.just(""), st.integers()),
      lambda v: display.chapter_glue(1, v)),
+    ("table-caption", "caption", st.one_of(st.just(""), st.just("  "), st.integers()),
+     lambda v: display.table(__import__("pandas").DataFrame({"a": ["1"]}), v, "tab-x")),
+    ("table-label", "label", st.one_of(st.just(""), st.just("a b"), st.integers()),
+     lambda v: display.table(__import__("pandas").DataFrame({"a": ["1"]}), "C.", v)),
+    ("table-frame", "frame", st.one_of(st.integers(), st.lists(st.integers(), max_size=2)),
+     lambda v: display.table(v, "C.", "tab-x")),
 ]
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Outputs that carry a MyST table and an HTML table at once (Chapter 7's ``table``): the book
+"""Outputs that carry a MyST table and an HTML table at once (``momentum.display.table``): the book
 renders the MyST form (``nb_mime_priority_overrides`` in _config.yml ranks text/markdown above
 text/html), a reader's Jupyter or Colab the HTML form. The override reaches every output with
 both forms, so only such tables may carry both."""

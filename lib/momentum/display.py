@@ -11,6 +11,8 @@ chapter glues into its prose or prints goes through this module:
 - :data:`FLOOR` (:math:`10^{-12}`) is the round-off floor: a nonzero value below it is noise of
   the arithmetic (``1.7e-15`` here, ``2.1e-15`` elsewhere), never a result. :func:`glue`
   refuses one, :func:`sci` and :func:`floored` show it as "< 1e-12";
+- :func:`table` shows a table of text cells as a numbered table with a caption and a label:
+  MyST for the book, HTML for a reader's Jupyter, Colab or VS Code;
 - :func:`chapter_glue` reads back a value another chapter glued, from its stored outputs (the
   book's summary compares the chapters' measurements without re-running them);
 - :func:`glue` is MyST-NB's ``glue`` with the value rounded first (claim cells assert on the
@@ -25,8 +27,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["FLOOR", "SIGNIFICANT", "below_floor", "chapter_glue", "floored", "floored_frame",
-           "glue", "rounded", "sci"]
+__all__ = ["FLOOR", "MACROS", "SIGNIFICANT", "below_floor", "chapter_glue", "floored",
+           "floored_frame", "glue", "rounded", "sci", "table"]
 
 #: significant digits a glued or printed float keeps
 SIGNIFICANT = 6
@@ -198,3 +200,58 @@ def chapter_glue(chapter: int, key: str, folder=None):
                 text = out["data"][GLUE_PREFIX + "text/plain"]
                 return ast.literal_eval("".join(text))
     raise KeyError(f"{key!r} is not glued in {paths[0].name}")
+
+
+#: The book's TeX macros (``_config.yml``'s MathJax settings; a test keeps the two in step), as
+#: substitutions for text that Jupyter, Colab and VS Code typeset without them.
+MACROS = [(r"\\v([a-z])(?![A-Za-z])", r"\\mathbf{\1}"),
+          (r"\\R(?![A-Za-z])", r"\\mathbb{R}"),
+          (r"\\grad(?![A-Za-z])", r"\\nabla"),
+          (r"\\argmin(?![A-Za-z])", r"\\operatorname*{arg\\,min}"),
+          (r"\\norm\{([^{}]*)\}", r"\\left\\lVert \1 \\right\\rVert")]
+
+
+class Table:
+    """A table in two forms: MyST (``text/markdown``: a numbered ``{table}`` with its caption
+    and label, which the book renders, ``nb_mime_priority_overrides`` in ``_config.yml``
+    ranking it first) and HTML (``text/html``: the table with its caption and the book's
+    macros expanded, which Jupyter, Colab and VS Code show). Its plain text is the MyST form."""
+
+    def __init__(self, myst: str, html: str):
+        self.myst, self.html = myst, html
+
+    def _repr_markdown_(self):
+        return self.myst
+
+    def _repr_html_(self):
+        return self.html
+
+    def __repr__(self):
+        return self.myst
+
+
+def table(frame, caption: str, label: str) -> Table:
+    """``frame`` (a pandas DataFrame whose cells are already formatted as text, e.g. with
+    :func:`floored`) as a numbered table with ``caption`` and ``label`` (referred to with
+    ``{numref}``); named index levels become columns, an unnamed index is dropped; columns
+    whose every cell starts like a number are right-aligned."""
+    import re
+    from html import escape
+
+    if not isinstance(caption, str) or not caption.strip():
+        raise ValueError(f"caption must be a non-empty string, got {caption!r}")
+    if not isinstance(label, str) or not re.fullmatch(r"[A-Za-z][\w-]*", label):
+        raise ValueError(f"label must be a name such as 'tab-ch7-a6', got {label!r}")
+    if not hasattr(frame, "to_html") or not hasattr(frame, "columns"):
+        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    if any(frame.index.names):
+        frame = frame.reset_index()
+    numeric = [frame[c].astype(str).str.match(r"[-+<\d]").all() for c in frame]
+    rows = [list(frame.columns), ["---:" if v else ":---" for v in numeric]]
+    body = "\n".join("| " + " | ".join(map(str, r)) + " |"
+                     for r in rows + frame.astype(str).values.tolist())
+    html = frame.to_html(index=False, border=0).replace(
+        ">", f">\n<caption>{escape(caption)}</caption>", 1)
+    for macro, tex in MACROS:
+        html = re.sub(macro, tex, html)
+    return Table(f":::{{table}} {caption}\n:name: {label}\n\n{body}\n:::\n", html)
