@@ -125,7 +125,11 @@ def test_slider_frames_are_stored_at_twice_their_displayed_width():
 def test_use_style_makes_inline_figures_retina_in_a_notebook():
     from IPython.core.interactiveshell import InteractiveShell
 
-    assert plotting._retina_inline() is False          # no IPython here: nothing to set
+    # no IPython shell: nothing to set (an earlier test in the same process, e.g. grading a
+    # notebook in process, may have left one behind: remove it first)
+    if InteractiveShell.initialized():
+        InteractiveShell.clear_instance()
+    assert plotting._retina_inline() is False
     shell = InteractiveShell.instance()
     try:
         plotting.use_style()
