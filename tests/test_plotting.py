@@ -191,8 +191,30 @@ def test_inline_figures_store_their_smallest_text_size_in_the_png():
         InteractiveShell.clear_instance()
 
 
-def test_column_width_is_the_column_at_the_style_dpi():
-    assert plotting.COLUMN_WIDTH_IN * plotting.STYLE["figure.dpi"] == plotting.COLUMN_PX
+def test_a_figure_of_the_column_width_is_stored_no_wider_than_the_column():
+    """The inline backend's tight box adds its padding: a full-width constrained figure of
+    COLUMN_WIDTH_IN still shows at most COLUMN_PX wide, so its text keeps its size."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib_inline.backend_inline import InlineBackend
+
+    assert InlineBackend.instance().print_figure_kwargs["bbox_inches"] == "tight"
+    assert plt.rcParams["savefig.pad_inches"] == plotting.INLINE_PAD_IN
+    if InteractiveShell.initialized():
+        InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    try:
+        plotting.use_style()
+        fig, axes = plt.subplots(1, 2, figsize=(plotting.COLUMN_WIDTH_IN, 3),
+                                 layout="constrained")
+        for ax in axes:
+            ax.plot([0, 1e5], [0, 1], label="a label")
+            ax.set_xlabel("x (unitless)")
+            ax.legend()
+        _, metadata = shell.display_formatter.format(fig)
+        plt.close(fig)
+        assert metadata["image/png"]["width"] <= plotting.COLUMN_PX
+    finally:
+        InteractiveShell.clear_instance()
     assert plotting.MIN_TEXT_PT == 9
 
 

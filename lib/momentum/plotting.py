@@ -66,9 +66,11 @@ PIXEL_RATIO = 2
 #: Widest an output image is shown in the book's HTML at the 1280 px desktop width (CSS px,
 #: measured in Chromium); a wider figure is shrunk to it, and its text with it.
 COLUMN_PX = 672
-#: The widest figure whose text keeps its size in the book: ``COLUMN_PX`` at the style's dpi
-#: (8.4 in). Wide figures use it (``figsize=(plotting.COLUMN_WIDTH_IN, h)``).
-COLUMN_WIDTH_IN = COLUMN_PX / STYLE["figure.dpi"]
+#: The widest figure whose text keeps its size in the book: ``COLUMN_PX`` at the style's dpi,
+#: less the inline backend's tight-box padding on both sides (8.4 - 2 x 0.1 = 8.2 in). Wide
+#: figures use it (``figsize=(plotting.COLUMN_WIDTH_IN, h)``).
+INLINE_PAD_IN = 0.1
+COLUMN_WIDTH_IN = COLUMN_PX / STYLE["figure.dpi"] - 2 * INLINE_PAD_IN
 #: Smallest text, in points, a figure may show at the column width: a figure's smallest font
 #: times its shrink factor (column width over its width) is at least this (the browser check's
 #: ``small-figure-text`` reads the first from the PNG, see :func:`smallest_text_pt`).
