@@ -21,7 +21,7 @@ meets the goal. Writes ``deep_relu_report.txt`` next to this file (``--quick``: 
 that writes nothing unless ``--out`` is given).
 
 Usage: ``OMP_NUM_THREADS=1 python benchmarks/bench_deep_relu.py [--quick] [--out FILE]
-[--before REV]``
+[--before REV] [--repeats N]``
 """
 
 from __future__ import annotations
@@ -52,19 +52,34 @@ def per_step_ratio(loop: list[float], step: list[float]) -> float:
     return statistics.median(a / b for a, b in zip(loop, step))
 
 
-def report(quick: bool = False, before: str | None = None) -> list[str]:
+#: The ratios of a row: (column, loop case, reference case).
+RATIOS = (("loop/step", "loop", "step"), ("blocks/step", "loop_blocks", "step"),
+          ("all/step", "loop_all", "step"), ("loop/fast", "loop", "fast"),
+          ("before all/after all", "before_all", "loop_all"),
+          ("before blocks/after blocks", "before_blocks", "loop_blocks"))
+
+
+def report(quick: bool = False, before: str | None = None, repeats: int = 1) -> list[str]:
+    """The report's lines: ``repeats`` runs over all settings in turn (each run's cases
+    sampled round by round), each run's table, and with several the median over the runs."""
     torch.set_num_threads(1)
     clock = bench.choose_clock("cpu")
     cfg = QUICK_CONFIG if quick else CONFIG
     old = bench.load_revision(before, "networks.deep_relu") if before else None
     load0 = bench._load()
-    rows = [bench.bench_deep(depth, width, nets, torch.float64, "cpu", cfg, before=old)
-            for depth, width, nets in (QUICK_SETTINGS if quick else SETTINGS)]
-    load1 = bench._load()
+    runs, loads = [], []
+    for _ in range(repeats):
+        runs.append([bench.bench_deep(depth, width, nets, torch.float64, "cpu", cfg,
+                                      before=old)
+                     for depth, width, nets in (QUICK_SETTINGS if quick else SETTINGS)])
+        loads.append(bench._load())
+    load1 = loads[-1]
+    rows = [r for run in runs for r in run]
     lines = ["Chapter 3's deep ReLU loop against its bare step (benchmarks/bench_deep_relu.py"
              + (f" --before {before}" if before else "") + ")",
              f"Clock: {clock}; torch {torch.__version__}, {os.cpu_count()} CPUs, 1-minute load "
-             f"average {load0} at the start, {load1} at the end.",
+             f"average {load0} at the start, {load1} at the end"
+             + (f" (after each run: {', '.join(loads)})" if repeats > 1 else "") + ".",
              "ratio = median over rounds of (loop time per step) / (bare step time), the two "
              "taken back to back; goal <= 1.5.",
              f"Each loop call trains K = {cfg['loop_steps']} steps from the same start "
@@ -85,7 +100,9 @@ def report(quick: bool = False, before: str | None = None) -> list[str]:
              f"{'fast':>6} {'loop':>6} {'blocks':>6} {'all':>6} | loop/step: {'loop':>5} "
              f"{'blocks':>6} {'all':>5} | loop/fast: {'loop':>5}"
              + (f" | before/after: {'all':>5} {'blocks':>6}" if before else "")]
-    for row in rows:
+    for i, row in enumerate(rows):
+        if repeats > 1 and i % len(runs[0]) == 0:
+            lines.append(f"run {i // len(runs[0]) + 1} of {repeats}:")
         s = row["samples"]
         us = {name: statistics.median(v) * 1e6 for name, v in s.items()}.__getitem__
         lines.append(
@@ -99,6 +116,18 @@ def report(quick: bool = False, before: str | None = None) -> list[str]:
             + (f" |               {per_step_ratio(s['before_all'], s['loop_all']):>5.2f} "
                f"{per_step_ratio(s['before_blocks'], s['loop_blocks']):>6.2f}" if before
                else ""))
+    if repeats > 1:
+        lines += ["", f"Median over the {repeats} runs of each ratio:"]
+        for j, first in enumerate(runs[0]):
+            cells = []
+            for label, a, b in RATIOS:
+                if a in first["samples"]:
+                    v = [per_step_ratio(run[j]["samples"][a], run[j]["samples"][b])
+                         for run in runs]
+                    cells.append(f"{label} {statistics.median(v):.2f} "
+                                 f"[{min(v):.2f}-{max(v):.2f}]")
+            lines.append(f"depth {first['depth']}, width {first['width']}, {first['nets']} nets: "
+                         + "; ".join(cells))
     return lines
 
 
@@ -108,8 +137,11 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--before", default=None, help="a git revision whose loop is timed "
                         "too, in the same rounds")
+    parser.add_argument("--repeats", type=int, default=1, help="runs over all settings in "
+                        "turn; with several, the report adds the median over them")
     args = parser.parse_args(argv)
-    text = "\n".join(report(quick=args.quick, before=args.before)) + "\n"
+    text = "\n".join(report(quick=args.quick, before=args.before,
+                            repeats=args.repeats)) + "\n"
     out = args.out or (None if args.quick else REPORT)
     if out is not None:
         out.write_text(text)
