@@ -679,7 +679,9 @@ def _spans(two, deep, cfg) -> dict[str, str]:
         if want is None:
             return out
         met = med <= want if at_most else med >= want
-        return out + (", met" if met else ", NOT met")
+        off = sum(x > want if at_most else x < want for x in v)
+        return out + (", met" if met else ", NOT met") + f" by the median; {off} of {len(v)} " \
+            f"rows {'over' if at_most else 'under'} {want:g}"
 
     def pair(rows, a, b):
         return [ratio(r["samples"][a], r["samples"][b]) for r in rows]
