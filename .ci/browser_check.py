@@ -17,7 +17,7 @@ A page fails on:
   * an internal link to a missing page, or to an anchor (#id) that the target page lacks;
   * a static slider (a Matplotlib ``to_jshtml`` animation) that does not change its frame when
     the slider is moved with the mouse;
-and, in four categories that ``--lenient`` can turn into warnings (see below):
+and, in five categories that ``--lenient`` can turn into warnings (see below):
   * ``math-error``: a MathJax error (an ``merror`` node: a TeX syntax error, a missing brace), an
     undefined macro (MathJax's ``noundefined`` draws ``\\vw`` in red), math MathJax did not
     typeset, or MathJax not loading at all on a page that has math;
@@ -26,7 +26,10 @@ and, in four categories that ``--lenient`` can turn into warnings (see below):
     ``$O(1/k^2)$`` from a .bib title);
   * ``wide-math``: a display equation wider than its column at the desktop width (1280 px);
   * ``low-res-figure``: a figure (an image in a notebook output or a figure) stored with fewer
-    than twice the pixels it is displayed at, at 1280 px (blurry on a high-resolution screen).
+    than twice the pixels it is displayed at, at 1280 px (blurry on a high-resolution screen);
+  * ``small-figure-text``: a figure whose smallest text (recorded in its PNG by
+    ``momentum.plotting``), scaled by how much the page shrinks the figure, is below 9 pt at
+    1280 px, or a figure that records no text size.
 It reports, without failing: what overflows at a phone width (390 px: display equations, code
 cells, tables), and code cells and tables wider than the column at 1280 px. Each line names the
 page and the offending TeX or text (its first 80 characters).
@@ -62,7 +65,10 @@ IMAGES_JS = """async () => {
                          visible: i.getClientRects().length > 0,
                          figure: !!i.closest('.cell_output, .output, figure'),
                          natural: i.naturalWidth,
-                         shown: Math.round(i.getBoundingClientRect().width)}));
+                         shown: Math.round(i.getBoundingClientRect().width),
+                         url: (i.currentSrc || i.src || '').startsWith('data:') ? ''
+                              : (i.currentSrc || i.src || ''),
+                         pt: i.dataset.smallestTextPt || null}));
 }"""
 
 #: JavaScript errors that are known, understood and harmless, each with its reason. Keep this
@@ -83,7 +89,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 #: The categories that fail unless made lenient; anything else a page reports always fails.
-STRICT = ("math-error", "raw-tex", "wide-math", "low-res-figure")
+STRICT = ("math-error", "raw-tex", "wide-math", "low-res-figure", "small-figure-text")
 #: Reported, never failing.
 NOTES = ("phone-overflow", "wide-block")
 
@@ -263,6 +269,54 @@ def figure_resolution(images: list[dict]) -> list[tuple[str, str]]:
             and im["natural"] < MIN_FIGURE_RATIO * im["shown"] - 1]
 
 
+#: Smallest text a figure may show at the desktop width, in points (momentum.plotting's
+#: MIN_TEXT_PT), and the PNG text entry where the book's figures store their smallest font
+#: (momentum.plotting's PNG_TEXT_KEY; a slider's image carries it as data-smallest-text-pt).
+MIN_TEXT_PT = 9.0
+PNG_TEXT_KEY = "momentum-smallest-text-pt"
+
+
+def stored_text_pt(path: Path) -> float | None:
+    """The smallest font size a figure's PNG records (``PNG_TEXT_KEY``), or None."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            value = getattr(im, "text", {}).get(PNG_TEXT_KEY)
+    except (OSError, ValueError):
+        return None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def figure_text_size(images: list[dict], site: Path, base: str) -> list[tuple[str, str]]:
+    """``small-figure-text`` for each loaded figure whose smallest text, scaled by how much the
+    page shrinks the figure (displayed width over the figure's own width, its stored width over
+    MIN_FIGURE_RATIO), is below MIN_TEXT_PT at the desktop width, and for a figure that does not
+    record its smallest text (not drawn with momentum.plotting's style)."""
+    out = []
+    for im in images:
+        if not (im.get("figure") and im["ok"] and im["shown"] > 0):
+            continue
+        pt = float(im["pt"]) if im.get("pt") else None
+        if pt is None and im.get("url", "").startswith(base + "/"):
+            pt = stored_text_pt(site / unquote(urlsplit(im["url"]).path).lstrip("/"))
+        if pt is None:
+            out.append(("small-figure-text", "figure does not record its smallest text size "
+                                             f"(draw it with momentum.plotting): "
+                                             f"{short(im['src'], 60)}"))
+            continue
+        shown_pt = pt * im["shown"] / (im["natural"] / MIN_FIGURE_RATIO)
+        if shown_pt < MIN_TEXT_PT - 0.05:
+            out.append(("small-figure-text",
+                        f"smallest text {shown_pt:.1f} pt at the column width ({pt:g} pt, "
+                        f"figure {im['natural'] / MIN_FIGURE_RATIO:.0f} px shown at "
+                        f"{im['shown']} px; needs {MIN_TEXT_PT:g} pt): {short(im['src'], 60)}"))
+    return out
+
+
 LINKS_JS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"""
 
 
@@ -440,6 +494,7 @@ def check_pages(site: Path, chromium: str, shots: Path | None = None,
                 problems += [("page", f"image did not load: {im['src']}") for im in images
                              if not im["ok"] and im["src"].startswith((base, "data:"))]
                 problems += figure_resolution(images)
+                problems += figure_text_size(images, site, base)
                 dom_ids = set(page.evaluate(
                     "() => Array.from(document.querySelectorAll('[id],[name]'))"
                     ".flatMap(e => [e.id, e.getAttribute('name')]).filter(x => x)"))

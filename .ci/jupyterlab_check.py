@@ -35,11 +35,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser_check import FLAGS, block_outside  # noqa: E402 - the book's browser check, beside
 
 # JupyterLab user settings: every cell rendered (no virtual scrolling), no news fetched.
 SETTINGS = {
@@ -166,15 +166,7 @@ def check_notebooks(root: Path, notebooks: list[Path], chromium: str,
                 browser = pw.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
                 context = browser.new_context(viewport={"width": 1280, "height": 1600})
                 blocked = set()
-
-                def route(r):
-                    if r.request.url.startswith(base) or r.request.url.startswith("data:"):
-                        r.continue_()
-                    else:
-                        blocked.add(urlsplit(r.request.url).netloc)
-                        r.abort()
-
-                context.route("**/*", route)
+                block_outside(context, base, blocked)
                 for nb_path in notebooks:
                     rel = nb_path.resolve().relative_to(root.resolve()).as_posix()
                     nb = nbformat.read(nb_path, as_version=4)

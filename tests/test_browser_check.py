@@ -64,6 +64,7 @@ BROKEN = f"""<h1>Broken</h1>
 <div class="math notranslate nohighlight">\\[{WIDE_TEX}\\]</div>
 <div class="highlight"><pre style="overflow-x: auto">{"x = 1  # " + "long " * 40}</pre></div>
 <div class="cell_output"><img src="fig1x.png" alt="a blurry figure"></div>
+<div class="cell_output"><img src="figwide.png" width="150" alt="a wide figure"></div>
 """
 
 
@@ -73,9 +74,19 @@ def results(tmp_path_factory):
     (site / "_static").mkdir()
     (site / "_static" / "mathjax").symlink_to(MATHJAX, target_is_directory=True)
     from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
 
-    Image.new("RGB", (300, 100), "white").save(site / "fig2x.png")   # shown at 150 px: 2x
-    Image.new("RGB", (150, 50), "white").save(site / "fig1x.png")    # shown at 150 px: 1x
+    def text_pt(pt):
+        info = PngInfo()
+        info.add_text(bc.PNG_TEXT_KEY, pt)
+        return info
+
+    # shown at 150 px: 2x, its 10 pt text at full size
+    Image.new("RGB", (300, 100), "white").save(site / "fig2x.png", pnginfo=text_pt("10"))
+    # shown at 150 px: 1x, no text size recorded
+    Image.new("RGB", (150, 50), "white").save(site / "fig1x.png")
+    # a 600 px figure (1200 stored) shrunk to 150 px: its 10 pt text shows at 2.5 pt
+    Image.new("RGB", (1200, 100), "white").save(site / "figwide.png", pnginfo=text_pt("10"))
     (site / "index.html").write_text(HEAD.format(title="clean") + CLEAN + TAIL)
     (site / "broken.html").write_text(HEAD.format(title="broken") + BROKEN + TAIL)
     rows, _, _ = bc.check_pages(site, str(CHROMIUM))
@@ -117,6 +128,14 @@ def test_a_figure_stored_below_twice_its_displayed_width_is_reported(results):
     assert _messages(results["index.html"], "low-res-figure") == []
 
 
+def test_figure_text_below_9_pt_at_the_column_width_is_reported(results):
+    small = _messages(results["broken.html"], "small-figure-text")
+    assert any("smallest text 2.5 pt" in m and "figwide.png" in m for m in small), small
+    assert any("does not record" in m and "fig1x.png" in m for m in small), small
+    assert len(small) == 2, small
+    assert _messages(results["index.html"], "small-figure-text") == []
+
+
 def test_wide_code_is_noted_not_failed(results):
     notes = _messages(results["broken.html"], "wide-block")
     assert any(m.startswith("code block") and "x = 1 # long" in m for m in notes), notes
@@ -132,3 +151,11 @@ def test_strict_categories_fail_unless_lenient(results):
     assert bc.parse_lenient("raw-tex, wide-math") == ("raw-tex", "wide-math")
     with pytest.raises(SystemExit):
         bc.parse_lenient("page")
+
+
+def test_text_size_constants_match_the_library():
+    from momentum import plotting
+
+    assert bc.MIN_TEXT_PT == plotting.MIN_TEXT_PT
+    assert bc.PNG_TEXT_KEY == plotting.PNG_TEXT_KEY
+    assert bc.MIN_FIGURE_RATIO == plotting.PIXEL_RATIO

@@ -154,7 +154,8 @@ def test_table_macros_cover_the_books_macros():
 
 @pytest.mark.parametrize("kwargs, name", [
     ({"caption": ""}, "caption"), ({"caption": 3}, "caption"), ({"label": "has space"}, "label"),
-    ({"label": ""}, "label"), ({"frame": [[1]]}, "frame")])
+    ({"label": ""}, "label"), ({"frame": [[1]]}, "frame"),
+    ({"caption": "As in {numref}`fig-x`."}, "caption")])
 def test_table_refuses_bad_input_by_name(kwargs, name):
     args = {"frame": pd.DataFrame({"a": ["1"]}), "caption": "C.", "label": "tab-x"} | kwargs
     with pytest.raises(ValueError, match=name):

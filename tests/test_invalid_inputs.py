@@ -373,6 +373,8 @@ CASES += [
      lambda v: ode.iterate_gap(np.diag([1.0, 4.0]), [1.0, 1.0], s=0.01, mu=0.5,
                                method="nesterov", horizon=v)),
     ("times_ten-v", "v", NONFINITE, lambda v: plotting.times_ten(v)),
+    ("smallest_text_pt-fig", "fig", st.one_of(st.none(), st.integers(), st.text()),
+     lambda v: plotting.smallest_text_pt(v)),
     ("max_distance-W0", "W0", vector_with_nonfinite(12),
      lambda v: networks.max_distance(TWO_LAYER, torch.as_tensor(v).reshape(4, 3))),
     ("train_two_layer-eta", "eta", NOT_POSITIVE,

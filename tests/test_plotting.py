@@ -148,3 +148,83 @@ def test_use_style_makes_inline_figures_retina_in_a_notebook():
         assert png.size[0] >= plotting.PIXEL_RATIO * width - 1
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_smallest_text_pt_reads_the_smallest_visible_font():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="line")
+    ax.set_xlabel("x", fontsize=12)
+    ax.legend(fontsize=9)
+    assert plotting.smallest_text_pt(fig) == 9
+    ax.annotate("tiny", (0.5, 0.5), fontsize=6)
+    assert plotting.smallest_text_pt(fig) == 6
+    hidden = ax.text(0, 0, "hidden", fontsize=4)
+    hidden.set_visible(False)
+    ax.text(0, 1, "   ", fontsize=3)                   # blank text is not shown
+    assert plotting.smallest_text_pt(fig) == 6
+    plt.close(fig)
+    empty = plt.figure()
+    assert plotting.smallest_text_pt(empty) is None
+    plt.close(empty)
+
+
+def test_inline_figures_store_their_smallest_text_size_in_the_png():
+    import base64
+    import io
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from PIL import Image
+
+    if InteractiveShell.initialized():
+        InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    try:
+        plotting.use_style()
+        fig, ax = plt.subplots(figsize=(4.0, 3.0))
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("t", fontsize=7.5)
+        data, _ = shell.display_formatter.format(fig)
+        plt.close(fig)
+        png = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+        assert png.text[plotting.PNG_TEXT_KEY] == "7.5"
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_a_figure_of_the_column_width_is_stored_no_wider_than_the_column():
+    """The inline backend's tight box adds its padding: a full-width constrained figure of
+    COLUMN_WIDTH_IN still shows at most COLUMN_PX wide, so its text keeps its size."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib_inline.backend_inline import InlineBackend
+
+    assert InlineBackend.instance().print_figure_kwargs["bbox_inches"] == "tight"
+    assert plt.rcParams["savefig.pad_inches"] == plotting.INLINE_PAD_IN
+    if InteractiveShell.initialized():
+        InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    try:
+        plotting.use_style()
+        fig, axes = plt.subplots(1, 2, figsize=(plotting.COLUMN_WIDTH_IN, 3),
+                                 layout="constrained")
+        for ax in axes:
+            ax.plot([0, 1e5], [0, 1], label="a label")
+            ax.set_xlabel("x (unitless)")
+            ax.legend()
+        _, metadata = shell.display_formatter.format(fig)
+        plt.close(fig)
+        assert metadata["image/png"]["width"] <= plotting.COLUMN_PX
+    finally:
+        InteractiveShell.clear_instance()
+    assert plotting.MIN_TEXT_PT == 9
+
+
+def test_slider_records_its_smallest_text_size():
+    import re
+
+    def draw(fig, value):
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, value])
+        ax.set_xlabel("x", fontsize=8)
+
+    html = plotting.slider(draw, [1, 2], figsize=(4.0, 3.0)).data
+    assert re.search(r'data-smallest-text-pt="8"', html)

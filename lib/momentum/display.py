@@ -234,12 +234,16 @@ def table(frame, caption: str, label: str) -> Table:
     """``frame`` (a pandas DataFrame whose cells are already formatted as text, e.g. with
     :func:`floored`) as a numbered table with ``caption`` and ``label`` (referred to with
     ``{numref}``); named index levels become columns, an unnamed index is dropped; columns
-    whose every cell starts like a number are right-aligned."""
+    whose every cell starts like a number are right-aligned. The caption holds no MyST role
+    (``{numref}``, ``{ref}``): its HTML twin in Jupyter could not resolve it."""
     import re
     from html import escape
 
     if not isinstance(caption, str) or not caption.strip():
         raise ValueError(f"caption must be a non-empty string, got {caption!r}")
+    if re.search(r"\{[a-z:-]+\}`", caption):
+        raise ValueError("caption must not hold a MyST role such as {numref}: its HTML twin "
+                         f"(Jupyter, Colab) cannot resolve it, got {caption!r:.120}")
     if not isinstance(label, str) or not re.fullmatch(r"[A-Za-z][\w-]*", label):
         raise ValueError(f"label must be a name such as 'tab-ch7-a6', got {label!r}")
     if not hasattr(frame, "to_html") or not hasattr(frame, "columns"):

@@ -22,7 +22,8 @@ from cycler import cycler
 from . import _validate, theory
 
 __all__ = ["COLORS", "LABELS", "use_style", "bands", "slider", "kappa_race", "MAX_FRAMES",
-           "PowerLaw", "power_law_fit", "times_ten"]
+           "PowerLaw", "power_law_fit", "times_ten", "COLUMN_WIDTH_IN", "MIN_TEXT_PT",
+           "smallest_text_pt"]
 
 COLORS = {
     "gd": "#2a9d8f",
@@ -62,6 +63,39 @@ STYLE = {
 #: browser check fails a figure below it).
 PIXEL_RATIO = 2
 
+#: Widest an output image is shown in the book's HTML at the 1280 px desktop width (CSS px,
+#: measured in Chromium); a wider figure is shrunk to it, and its text with it.
+COLUMN_PX = 672
+#: The widest figure whose text keeps its size in the book: ``COLUMN_PX`` at the style's dpi,
+#: less the inline backend's tight-box padding on both sides (8.4 - 2 x 0.1 = 8.2 in). Wide
+#: figures use it (``figsize=(plotting.COLUMN_WIDTH_IN, h)``).
+INLINE_PAD_IN = 0.1
+COLUMN_WIDTH_IN = COLUMN_PX / STYLE["figure.dpi"] - 2 * INLINE_PAD_IN
+#: Smallest text, in points, a figure may show at the column width: a figure's smallest font
+#: times its shrink factor (column width over its width) is at least this (the browser check's
+#: ``small-figure-text`` reads the first from the PNG, see :func:`smallest_text_pt`).
+MIN_TEXT_PT = 9
+#: The PNG text key under which inline figures store :func:`smallest_text_pt`.
+PNG_TEXT_KEY = "momentum-smallest-text-pt"
+
+
+def smallest_text_pt(fig) -> float | None:
+    """The smallest font size, in points, of the visible, non-empty text of ``fig`` (titles,
+    labels, tick labels, legends, annotations); None when it has no text. A figure shown
+    ``s`` times its natural size shows this text at ``s`` times this size."""
+    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.text import Text
+
+    if not isinstance(fig, (Figure, SubFigure)):
+        raise ValueError(f"fig must be a Matplotlib figure, got {type(fig).__name__}")
+
+    def shown(t):
+        return (t.get_visible() and bool(t.get_text().strip())
+                and (t.axes is None or t.axes.get_visible()))
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if shown(t)]
+    return float(min(sizes)) if sizes else None
+
 
 def use_style() -> None:
     """Apply the book's Matplotlib style (call once at the top of a chapter).
@@ -76,16 +110,36 @@ def use_style() -> None:
 
 
 def _retina_inline() -> bool:
-    """Inline figures as 2x PNGs when running under IPython; True when it took."""
+    """Inline figures as 2x PNGs when running under IPython, each carrying its
+    :func:`smallest_text_pt` as a PNG text entry (``PNG_TEXT_KEY``); True when it took."""
     try:
+        from functools import partial
+
         from IPython import get_ipython
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
+        from matplotlib.figure import Figure
+        from matplotlib_inline.backend_inline import InlineBackend, set_matplotlib_formats
     except ImportError:
         return False
-    if get_ipython() is None:
+    shell = get_ipython()
+    if shell is None:
         return False
     set_matplotlib_formats("retina")
+    kwargs = dict(InlineBackend.instance().print_figure_kwargs)
+    shell.display_formatter.formatters["image/png"].for_type(
+        Figure, partial(_retina_png, **kwargs))
     return True
+
+
+def _retina_png(fig, **kwargs):
+    """IPython's retina PNG of ``fig`` (bytes at twice the size, shown at its own), with the
+    figure's smallest text size stored in the PNG."""
+    from IPython.core.pylabtools import retina_figure
+
+    pt = smallest_text_pt(fig)
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    if pt is not None:
+        metadata[PNG_TEXT_KEY] = f"{pt:g}"
+    return retina_figure(fig, base64=True, metadata=metadata, **kwargs)
 
 
 def bands(ax, values, *, k=None, color=None, label=None, linestyle="-", alpha=0.25):
@@ -179,7 +233,9 @@ def slider(draw: Callable, values: Sequence, *, figsize=(6.4, 3.8), interval: in
     with plt.rc_context({"savefig.dpi": fig.dpi * PIXEL_RATIO}):
         html = anim.to_jshtml(default_mode="once")
     width = round(figsize[0] * fig.dpi)
-    html = html.replace("<img id=", f'<img style="width: {width}px; max-width: 100%" id=', 1)
+    pt = smallest_text_pt(fig)
+    html = html.replace("<img id=", f'<img style="width: {width}px; max-width: 100%" '
+                        f'data-smallest-text-pt="{pt or 0:g}" id=', 1)
     plt.close(fig)
     return HTML(html)
 
@@ -236,7 +292,7 @@ DEEP_RELU_STYLES = {"gd": (COLORS["gd"], "-"), "classical": (COLORS["nesterov"],
 
 
 def loss_panels(grid: dict, depths: Sequence[int], width: int, title: Callable, *,
-                names: dict, ylim=None, figsize=(10, 3.3)):
+                names: dict, ylim=None, figsize=(COLUMN_WIDTH_IN, 3.3)):
     r"""Chapter 3's loss figure: one panel per depth at penultimate width ``width``, the relative
     loss :math:`f(x_k, u_k)/f(x_0, u_0)` of the three runs of ``grid[depth, width]`` (a grid of
     :func:`momentum.networks.deep_relu_grid.train_grid`) as :func:`bands` (geometric mean over

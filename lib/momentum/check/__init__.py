@@ -95,6 +95,16 @@ RTOL32, ATOL32 = 1e-5, 1e-6
 _ABS, _ALL, _ASARRAY, _ISFINITE, _SHAPE = np.abs, np.all, np.asarray, np.isfinite, np.shape
 
 
+
+def _result(name, failed, trials, message, case, verbose) -> CheckResult:
+    """A check's result: passed when nothing ``failed`` (else ``failed`` is the message and
+    ``case`` the failing inputs); printed when ``verbose``."""
+    message = message if failed is None else failed
+    if verbose:
+        print(message)
+    return CheckResult(name, failed is None, trials, message,
+                       None if failed is None else case)
+
 def _quadratic(rng, d):
     """A random SPD matrix A with largest eigenvalue L = 1 and a centre c: f(z) = (z - c)' A
     (z - c) / 2, a gradient that depends on where it is evaluated (so evaluating it at the
@@ -286,12 +296,7 @@ def _run(name, fn, args, reference, mistakes, trials, seed, verbose, timeout=TIM
             break
     finally:
         outcomes.close()
-    if failed is not None:
-        message = failed
-    if verbose:
-        print(message)
-    return CheckResult(name, failed is None, trials, message,
-                       None if failed is None else case)
+    return _result(name, failed, trials, message, case, verbose)
 
 
 def _private(v):
@@ -381,12 +386,7 @@ def _run_parts(name, fn, draw, expect, mistakes, trials, seed, verbose, timeout,
                 break
     finally:
         outcomes.close()
-    if failed is not None:
-        message = failed
-    if verbose:
-        print(message)
-    return CheckResult(name, failed is None, trials, message,
-                       None if failed is None else case)
+    return _result(name, failed, trials, message, case, verbose)
 
 
 # The checkers (imported last: they use the machinery above). The references stay in their
