@@ -1,6 +1,7 @@
 """Benchmark of one full-batch training step; writes benchmarks/training_report.txt.
 
-    python benchmarks/bench_training.py [--quick] [--threads N] [--out PATH]   (or: make bench)
+    python benchmarks/bench_training.py [--quick] [--threads N] [--out PATH] [--before REV]
+    (or: make bench)
 
 One full-batch step (forward, backward, update) of the networks the chapters train, timed
 against ``torch.matmul`` on the products the step cannot avoid, with the same shapes, dtype and
@@ -16,10 +17,13 @@ machine better than either time):
    the weight gradient of every layer and the input gradient of every layer above the first;
 3. a profile of one step: where its time goes, by group of operations.
 
-Each step is timed three ways: the library's loop (``train_two_layer`` / ``train_deep_relu``,
-records included, per step), the bare step it runs (``opt.zero_grad(); model.loss(X, y).sum()
-.backward(); opt.step()``) and, for the two-layer network, the same step with the gradient
-written in closed form (:func:`closed_form_step`, the change the report suggests).
+Each step is timed several ways: the library's loop (``train_two_layer`` / ``train_deep_relu``,
+records included, per step, over K = 30 steps from the same start), the bare step
+(``opt.zero_grad(); model.loss(X, y).sum().backward(); opt.step()``), for the two-layer network
+the same step with the gradient written in closed form (:func:`closed_form_step`), and for the
+deep network the bare step on checked tensors and the loop with the block steps and with
+every per-step series. ``--before REV`` also times the loops of git revision REV in the same
+rounds (:func:`load_revision`), for a before/after comparison under the same load.
 Uses the GPU when ``torch.cuda.is_available()``. With one CPU thread (``--threads 1``) the
 clock is the process's CPU time, so that other jobs on a shared machine drop out of the
 samples; otherwise the wall clock. ``--quick`` is a tiny smoke run (seconds) that writes no
@@ -33,22 +37,26 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import torch
 
 from momentum import data, networks, optimizers
+from momentum.networks.deep_relu import _deep_forward
 
 REPORT = Path(__file__).with_name("training_report.txt")
+ROOT = Path(__file__).resolve().parents[1]
 
 FULL = {
     "two_layer_widths": (1000, 4000, 8000),
     "stack": 5,                       # seeds of the stacked two-layer runs
     "deep": ((2, 1024, 3), (3, 1024, 3), (4, 1024, 3), (3, 4096, 5)),   # depth, width, seeds
     "profile_width": 4000,
-    "loop_steps": 10,                 # steps of one call of the library's loop (4 if slow)
+    "loop_steps": 30,                 # steps of one call of the library's loop (10 if slow)
     "budget": 0.6,                    # seconds of samples per timed case (at least 3 rounds)
     "target": 0.03,                   # seconds per sample (calls are repeated to reach it)
     "rounds": 3,                      # at least this many samples per case
@@ -151,6 +159,27 @@ def choose_clock(device: str) -> str:
                                               if device == "cuda" else ")")
 
 
+def load_revision(rev: str, module: str) -> types.ModuleType:
+    """The library's module ``momentum.<module>`` (e.g. ``networks.two_layer``) as it was at
+    git revision ``rev``, loaded beside the current library (its relative imports resolve
+    to the current package; its model classes are replaced by the current ones, which it
+    only checks with ``isinstance``), so that one run can time the loops before and after a
+    change, sample by sample under the same load."""
+    path = f"lib/momentum/{module.replace('.', '/')}.py"
+    src = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    name = f"momentum._before_{module.replace('.', '_')}"
+    mod = types.ModuleType(name)
+    mod.__package__ = "momentum." + module.rsplit(".", 1)[0] if "." in module else "momentum"
+    mod.__file__ = str(ROOT / path)
+    sys.modules[name] = mod
+    exec(compile(src, f"{rev}:{path}", "exec"), mod.__dict__)
+    for cls in ("TwoLayerReLU", "DeepReLU"):
+        if hasattr(mod, cls):
+            setattr(mod, cls, getattr(networks, cls))
+    return mod
+
+
 def ratio(matmul: list[float], step: list[float]) -> float:
     """Fraction of the matmul throughput the step reaches: the median over rounds of
     matmul time / step time (the two samples of a round were taken back to back)."""
@@ -200,9 +229,11 @@ def two_layer_problem(device: str, dtype: torch.dtype):
     return X.to(device, dtype), y.to(device, dtype), 1 / (ETA_DIVISOR * lam_m), BETA_TWO_LAYER
 
 
-def bench_two_layer(m: int, nets: int, dtype: torch.dtype, device: str, cfg: dict) -> dict:
+def bench_two_layer(m: int, nets: int, dtype: torch.dtype, device: str, cfg: dict,
+                    before=None) -> dict:
     """Times (seconds, per step) of the matmuls, the bare step, the library's loop and the
-    closed-form step of one two-layer network (nets = 1) or a stack of nets seeds."""
+    closed-form step of one two-layer network (nets = 1) or a stack of nets seeds; with
+    ``before`` (a module from :func:`load_revision`), also the loop of that revision."""
     X, y, eta, beta = two_layer_problem(device, dtype)
     n, d = X.shape
     seeds = 0 if nets == 1 else list(range(nets))
@@ -221,13 +252,13 @@ def bench_two_layer(m: int, nets: int, dtype: torch.dtype, device: str, cfg: dic
     start = CLOCK[0]()
     autograd_step(model, X, y, box["opt"])
     _sync(device)
-    K = cfg["loop_steps"] if CLOCK[0]() - start < 0.05 else min(4, cfg["loop_steps"])
+    K = cfg["loop_steps"] if CLOCK[0]() - start < 0.05 else min(10, cfg["loop_steps"])
     rec = {}
 
-    def loop():
+    def loop(lib=networks):
         reset()                               # every call trains K steps from the start
-        rec["r"] = networks.train_two_layer(model, X, y, method=METHOD, eta=eta, beta=beta,
-                                            steps=K)
+        rec["r"] = lib.train_two_layer(model, X, y, method=METHOD, eta=eta, beta=beta,
+                                       steps=K)
 
     Wm = W0.clone()
     G = torch.randn(*W0.shape[:-1], n, dtype=dtype, device=device)
@@ -242,6 +273,8 @@ def bench_two_layer(m: int, nets: int, dtype: torch.dtype, device: str, cfg: dic
         "loop": (reset, loop, K),
         "closed": (reset, lambda: closed_form_step(model, X, y, box["opt"]), 1),
     }
+    if before is not None:
+        cases["before"] = (reset, lambda: loop(before), K)
     t = timed(cases, device=device, budget=cfg["budget"], target=cfg["target"],
               min_rounds=cfg["rounds"])
     return {"kind": "two-layer", "dtype": dtype, "m": m, "nets": nets, "n": n, "d": d,
@@ -271,12 +304,15 @@ def closed_form_agreement(dtype: torch.dtype = torch.float64, m: int = 500, nets
 # ------------------------------------------------------------------------------------------
 
 def bench_deep(depth: int, width: int, nets: int, dtype: torch.dtype, device: str,
-               cfg: dict) -> dict:
-    """Times of the matmuls, the bare step and the library's loop (with and without the
-    per-step singular values) of a stack of nets deep ReLU networks at Chapter 3's settings
-    (Nesterov with the classical beta of kappa_x), with eta = C_DEEP / L1: Chapter 3's c = 1
-    makes depth 4 diverge within 10 steps, which would cut the loop short, and the cost of a
-    step does not depend on eta."""
+               cfg: dict, before=None) -> dict:
+    """Times of the matmuls, the bare step (and the same step on checked tensors, without
+    ``model.loss``'s validation) and the library's loop (its default record, the loss and
+    the gradient norm; with the block steps dx, du; with every series, as Chapter 3's grid
+    runs it) of a stack of nets deep ReLU networks at Chapter 3's settings (Nesterov with
+    the classical beta of kappa_x), with eta = C_DEEP / L1: Chapter 3's c = 1 makes depth 4
+    diverge within 10 steps, which would cut the loop short, and the cost of a step does not
+    depend on eta. With ``before`` (a module from :func:`load_revision`), also that
+    revision's loop with every series and with its ``track_features=False``."""
     X, y = data.two_class("digits", n=N_DEEP, seed=0)
     widths = layer_widths(X.shape[1], depth, width)
     seeds = list(range(nets))
@@ -298,10 +334,20 @@ def bench_deep(depth: int, width: int, nets: int, dtype: torch.dtype, device: st
 
     K = cfg["loop_steps"]
 
-    def loop(track):
+    def loop(track, lib=networks):
         reset()                               # every call trains K steps from the start
-        recs.append(networks.train_deep_relu(model, X, y, method=METHOD, eta=eta, beta=beta,
-                                             steps=K, track_features=track))
+        recs.append(lib.train_deep_relu(model, X, y, method=METHOD, eta=eta, beta=beta,
+                                        steps=K, track_features=track))
+
+    Xc, Yc = model._X(X), model.targets(y, X.shape[0])
+    params = list(model.weights)
+
+    def fast_step():                          # the loop's own step: checked tensors
+        opt = box["opt"]
+        opt.zero_grad()
+        out = _deep_forward(params, Xc)
+        (0.5 * ((out - Yc) ** 2).sum((-2, -1))).sum().backward()
+        opt.step()
 
     # the products of a step, on the same shapes and layouts as autograd's
     gen = torch.Generator().manual_seed(0)
@@ -323,9 +369,14 @@ def bench_deep(depth: int, width: int, nets: int, dtype: torch.dtype, device: st
     cases = {
         "matmul": (lambda: None, matmul, 1),
         "step": (reset, lambda: autograd_step(model, X, y, box["opt"]), 1),
-        "loop": (reset, lambda: loop(True), K),
-        "loop_nosvd": (reset, lambda: loop(False), K),
+        "fast": (reset, fast_step, 1),
+        "loop": (reset, lambda: loop(False), K),
+        "loop_blocks": (reset, lambda: loop(("dx", "du")), K),
+        "loop_all": (reset, lambda: loop(True), K),
     }
+    if before is not None:
+        cases["before_all"] = (reset, lambda: loop(True, before), K)
+        cases["before_blocks"] = (reset, lambda: loop(False, before), K)
     t = timed(cases, device=device, budget=cfg["budget"], target=cfg["target"],
               min_rounds=cfg["rounds"])
     return {"kind": "deep", "dtype": dtype, "depth": depth, "width": width, "nets": nets,
@@ -419,8 +470,9 @@ def _load() -> str:
         return "n/a"
 
 
-def report(quick: bool = False, device: str | None = None) -> list[str]:
-    """Run every measurement and return the report's lines."""
+def report(quick: bool = False, device: str | None = None, before: str | None = None) -> list[str]:
+    """Run every measurement and return the report's lines. ``before``: a git revision whose
+    loops are timed too, in the same rounds (:func:`load_revision`)."""
     cfg = QUICK if quick else FULL
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     clock = choose_clock(device)
@@ -428,10 +480,12 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
     load0 = _load()
     start = time.perf_counter()
     name = torch.cuda.get_device_name() if device == "cuda" else platform.processor() or "cpu"
-    two = [bench_two_layer(m, nets, dtype, device, cfg) for dtype in DTYPES
+    old_two = load_revision(before, "networks.two_layer") if before else None
+    old_deep = load_revision(before, "networks.deep_relu") if before else None
+    two = [bench_two_layer(m, nets, dtype, device, cfg, before=old_two) for dtype in DTYPES
            for m in cfg["two_layer_widths"] for nets in (1, cfg["stack"])]
-    deep = [bench_deep(depth, width, nets, dtype, device, cfg) for dtype in DTYPES
-            for depth, width, nets in cfg["deep"]]
+    deep = [bench_deep(depth, width, nets, dtype, device, cfg, before=old_deep)
+            for dtype in DTYPES for depth, width, nets in cfg["deep"]]
     agree = closed_form_agreement(device=device, m=50 if quick else 500,
                                   steps=3 if quick else 20)
     pm = cfg["profile_width"]
@@ -457,10 +511,11 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
     elapsed = time.perf_counter() - start
     load1 = _load()
 
-    span = _spans(two, deep)
+    span = _spans(two, deep, cfg)
+    K = cfg["loop_steps"]
     lines = [
         "Benchmark of one full-batch training step (python benchmarks/bench_training.py"
-        + (" --quick)" if quick else ")"),
+        + (" --quick" if quick else "") + (f" --before {before}" if before else "") + ")",
         f"machine: {platform.machine()}, {cpus} CPUs, L3 {_l3()}, Python "
         f"{platform.python_version()}, torch {torch.__version__}",
         f"device: {device} ({name}), torch threads {torch.get_num_threads()}; 1-minute load "
@@ -478,18 +533,35 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
         "",
         "Headline, against issue 25's goals (median over the rows, range in brackets; each "
         "ratio's two samples back to back):",
-        f"  two-layer, m >= 2000: loop / matmul throughput {span['goal_matmul']} (goal >= 0.75)",
-        f"  two-layer, m >= 2000: loop time / bare closed-form step time {span['goal_closed']}"
-        " (goal <= 1.10)",
-        f"  deep ReLU, Chapter 3's settings: loop time / bare step time {span['goal_deep']} "
-        "(goal <= 1.5)",
+        f"  two-layer, m = {span['goal_m']}, float64 (single and stacked): loop / matmul "
+        f"throughput {span['goal_matmul_m']} (goal >= 0.75)",
+        f"  two-layer, m = {span['goal_m']}, float64 (single and stacked): loop time / bare "
+        f"closed-form step time {span['goal_closed_m']} (goal <= 1.10)",
+        f"  two-layer, m >= 2000, both dtypes: loop / matmul {span['goal_matmul']}; loop / "
+        f"closed-form step {span['goal_closed']}",
+        f"  deep ReLU, Chapter 3's settings, the loop's default record (loss, gradient norm): "
+        f"loop time / bare step time {span['goal_deep']} (goal <= 1.5)",
+        f"    the same loop / the bare step on checked tensors (no model.loss validation): "
+        f"{span['deep_fast']}",
+        f"    the loop with every series (Chapter 3's grid, two runs of six per setting) / "
+        f"bare step: {span['deep_all']}",
+    ]
+    if before:
+        lines += [
+            f"  Before/after in this run (revision {before}, same rounds): two-layer loop "
+            f"{span['before_two']} x faster;",
+            f"    deep loop with every series {span['before_deep_all']} x faster, with the "
+            f"block steps and no spectra {span['before_deep_blocks']} x faster",
+            "    (median over the rows of before time / after time per step).",
+        ]
+    lines += [
         "",
         "The fraction of torch.matmul's throughput a step reaches on the products it cannot "
         "avoid",
         "  two-layer network, m >= 2000:",
         f"    the library's loop (train_two_layer)      {span['loop']}",
-        f"    its bare step (forward, backward, SGD)    {span['step']}",
-        f"    the closed-form step suggested below      {span['closed']}",
+        f"    the autograd step (forward, backward, SGD) {span['step']}",
+        f"    the closed-form step (closed_form_step)   {span['closed']}",
         "  deep network at Chapter 3's settings:",
         f"    the library's loop (train_deep_relu)      {span['deep_loop']}",
         f"    its bare step                             {span['deep_step']}",
@@ -499,16 +571,17 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
         "in turn over 3-15",
         "rounds, median per case; ratio = median over rounds of (matmul time / step time), the "
         "two taken back to back.",
-        "  step   = opt.zero_grad(); model.loss(X, y).sum().backward(); opt.step()  (the step "
-        "of the library's loops)",
+        "  step   = opt.zero_grad(); model.loss(X, y).sum().backward(); opt.step()  (the "
+        "issue's bare step; model.loss",
+        "           validates X and y at every call, which the loops do once per run)",
         "  loop   = the library's loop per step: networks.train_two_layer / train_deep_relu "
-        f"with steps=K (K = {cfg['loop_steps']},",
-        "           4 when a step takes over 50 ms), from the same start every call: the step, "
-        "its per-step records",
-        "           and divergence check, its set-up and its (K+1)-th loss evaluation (~1/(3K) "
-        "of a step)",
-        "  closed = the same update with the gradient in closed form (closed_form_step, see "
-        "the reading)",
+        f"with steps=K (K = {K},",
+        "           10 when a step takes over 50 ms), from the same start every call: the "
+        "step, its per-step records",
+        "           and divergence check, its set-up and its (K+1)-th point (the loss and "
+        "gradient at x_K, 1/K of a step)",
+        "  closed = one step with the gradient in closed form and torch.optim.SGD "
+        "(closed_form_step; allocates its arrays)",
         "  matmul = torch.matmul on the products of a step, same shapes, layouts, dtype and "
         "device",
         "",
@@ -516,17 +589,20 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
         f"n = {two[0]['n']}, d = {two[0]['d']},",
         f"   Nesterov, eta = 1/({ETA_DIVISOR} lambda_m), beta = {BETA_TWO_LAYER}; useful work "
         "4 m d n flops per network (W X^T and",
-        "   the weight gradient G X); 'acts MB' is the size of the (nets, m, n) activations.",
+        "   the weight gradient G X); 'acts MB' is the size of the (nets, m, n) activations"
+        + (f"; 'before' the loop of {before}." if before else "."),
         f"   {'dtype':<8} {'m':>5} {'nets':>4} {'GFLOP':>6} {'acts MB':>7} | ratio: "
-        f"{'loop':>5} {'step':>5} {'closed':>6} | GFLOP/s: {'matmul':>6} {'loop':>6} "
-        f"{'step':>6} {'closed':>6}",
+        f"{'loop':>5} {'step':>5} {'closed':>6}" + (f" {'before':>6}" if before else "")
+        + f" | loop/closed | GFLOP/s: {'matmul':>6} {'loop':>6} {'step':>6} {'closed':>6}",
     ]
     for r in two:
         s = r["samples"]
         lines.append(
             f"   {_dt(r['dtype']):<8} {r['m']:>5} {r['nets']:>4} {r['flops'] / 1e9:>6.2f} "
             f"{r['act_mb']:>7.1f} |        {ratio(s['matmul'], s['loop']):>5.2f} "
-            f"{ratio(s['matmul'], s['step']):>5.2f} {ratio(s['matmul'], s['closed']):>6.2f} | "
+            f"{ratio(s['matmul'], s['step']):>5.2f} {ratio(s['matmul'], s['closed']):>6.2f}"
+            + (f" {ratio(s['matmul'], s['before']):>6.2f}" if before else "")
+            + f" | {ratio(s['loop'], s['closed']):>11.2f} | "
             f"{'':>8} {_gflops(r, 'matmul'):>6.1f} {_gflops(r, 'loop'):>6.1f} "
             f"{_gflops(r, 'step'):>6.1f} {_gflops(r, 'closed'):>6.1f}"
             + ("  (diverged)" if r["diverged"] else ""))
@@ -542,22 +618,30 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
         "   the loop short; a step costs the same whatever eta). Useful work per network "
         "4 n sum_l d_(l-1) d_l",
         "   + 2 n sum_(l>=2) d_(l-1) d_l (forward, weight gradients, input gradients above the "
-        "first layer). loop =",
-        "   train_deep_relu as Chapter 3 runs it (singular values of the features every step); "
-        "no-SVD = the same with",
-        "   track_features=False.",
-        f"   {'dtype':<8} {'depth':>5} {'width':>5} {'nets':>4} {'MFLOP':>6} | ratio: "
-        f"{'loop':>5} {'no-SVD':>6} {'step':>5} | GFLOP/s: {'matmul':>6} {'step':>6} | "
-        f"us: {'step':>6} {'loop':>6}",
+        "first layer). loop = the",
+        "   default call (record: loss and gradient norm), blocks = track_features=('dx', "
+        "'du'), all = every series",
+        "   (track_features=True, as Chapter 3's grid runs its GD and classical Nesterov), "
+        "fast = the bare step on checked",
+        "   tensors" + (f"; before = {before}'s loop with every series" if before else "")
+        + ". loop/step ratios: loop time per step / bare step time.",
+        f"   {'dtype':<8} {'depth':>5} {'width':>5} {'nets':>4} {'MFLOP':>6} | vs matmul: "
+        f"{'loop':>5} {'all':>5} {'step':>5} | loop/step: {'loop':>5} {'blocks':>6} "
+        f"{'all':>5}" + (f" {'before':>6}" if before else "") + f" {'loop/fast':>9} | "
+        f"us: {'step':>6} {'fast':>6} {'loop':>6} {'all':>6}",
     ]
     for r in deep:
         s = r["samples"]
         lines.append(
             f"   {_dt(r['dtype']):<8} {r['depth']:>5} {r['width']:>5} {r['nets']:>4} "
-            f"{r['flops'] / 1e6:>6.1f} |        {ratio(s['matmul'], s['loop']):>5.2f} "
-            f"{ratio(s['matmul'], s['loop_nosvd']):>6.2f} {ratio(s['matmul'], s['step']):>5.2f}"
-            f" | {'':>8} {_gflops(r, 'matmul'):>6.1f} {_gflops(r, 'step'):>6.1f} | "
-            f"{'':>3} {_med(r, 'step') * 1e6:>6.0f} {_med(r, 'loop') * 1e6:>6.0f}"
+            f"{r['flops'] / 1e6:>6.1f} |            {ratio(s['matmul'], s['loop']):>5.2f} "
+            f"{ratio(s['matmul'], s['loop_all']):>5.2f} {ratio(s['matmul'], s['step']):>5.2f} |"
+            f"            {ratio(s['loop'], s['step']):>5.2f} "
+            f"{ratio(s['loop_blocks'], s['step']):>6.2f} {ratio(s['loop_all'], s['step']):>5.2f}"
+            + (f" {ratio(s['before_all'], s['step']):>6.2f}" if before else "")
+            + f" {ratio(s['loop'], s['fast']):>9.2f} |     "
+            f"{_med(r, 'step') * 1e6:>6.0f} {_med(r, 'fast') * 1e6:>6.0f} "
+            f"{_med(r, 'loop') * 1e6:>6.0f} {_med(r, 'loop_all') * 1e6:>6.0f}"
             + ("  (diverged)" if r["diverged"] else ""))
     cols = list(prof_cols)
     lines += [
@@ -580,30 +664,47 @@ def report(quick: bool = False, device: str | None = None) -> list[str]:
     return lines
 
 
-def _spans(two, deep) -> dict[str, str]:
+def _spans(two, deep, cfg) -> dict[str, str]:
     def span(rows, name):
         v = sorted(ratio(r["samples"]["matmul"], r["samples"][name]) for r in rows)
         return f"median {statistics.median(v):.2f}, range {v[0]:.2f}-{v[-1]:.2f}" if v else \
             "n/a"
 
-    def goal(values, want, at_most):
+    def goal(values, want=None, at_most=True):
         v = sorted(values)
         if not v:
             return "n/a"
         med = statistics.median(v)
+        out = f"{med:.2f} [{v[0]:.2f}-{v[-1]:.2f}]"
+        if want is None:
+            return out
         met = med <= want if at_most else med >= want
-        return f"{med:.2f} [{v[0]:.2f}-{v[-1]:.2f}], {'met' if met else 'NOT met'}"
+        off = sum(x > want if at_most else x < want for x in v)
+        return out + (", met" if met else ", NOT met") + f" by the median; {off} of {len(v)} " \
+            f"rows {'over' if at_most else 'under'} {want:g}"
+
+    def pair(rows, a, b):
+        return [ratio(r["samples"][a], r["samples"][b]) for r in rows]
 
     wide = [r for r in two if r["m"] >= 2000] or two
-    return {"goal_matmul": goal([ratio(r["samples"]["matmul"], r["samples"]["loop"])
-                                 for r in wide], 0.75, False),
-            "goal_closed": goal([ratio(r["samples"]["loop"], r["samples"]["closed"])
-                                 for r in wide], 1.10, True),
-            "goal_deep": goal([ratio(r["samples"]["loop"], r["samples"]["step"])
-                               for r in deep], 1.5, True),
-            "loop": span(wide, "loop"), "step": span(wide, "step"),
-            "closed": span(wide, "closed"), "deep_loop": span(deep, "loop"),
-            "deep_step": span(deep, "step")}
+    goal_m = 4000 if any(r["m"] == 4000 for r in two) else max(r["m"] for r in two)
+    at_m = [r for r in two if r["m"] == goal_m and r["dtype"] == torch.float64]
+    out = {"goal_m": goal_m,
+           "goal_matmul_m": goal(pair(at_m, "matmul", "loop"), 0.75, False),
+           "goal_closed_m": goal(pair(at_m, "loop", "closed"), 1.10, True),
+           "goal_matmul": goal(pair(wide, "matmul", "loop")),
+           "goal_closed": goal(pair(wide, "loop", "closed")),
+           "goal_deep": goal(pair(deep, "loop", "step"), 1.5, True),
+           "deep_fast": goal(pair(deep, "loop", "fast")),
+           "deep_all": goal(pair(deep, "loop_all", "step")),
+           "loop": span(wide, "loop"), "step": span(wide, "step"),
+           "closed": span(wide, "closed"), "deep_loop": span(deep, "loop"),
+           "deep_step": span(deep, "step")}
+    if "before" in two[0]["samples"]:
+        out["before_two"] = goal(pair(two, "before", "loop"))
+        out["before_deep_all"] = goal(pair(deep, "before_all", "loop_all"))
+        out["before_deep_blocks"] = goal(pair(deep, "before_blocks", "loop_blocks"))
+    return out
 
 
 def _l3() -> str:
@@ -628,83 +729,99 @@ def reading(two, deep, prof_cols, passes, cfg) -> list[str]:
     closed = prof_cols[next(c for c in prof_cols if c.startswith("closed, 1"))]
     elem = [g for g, _ in GROUPS][1:4]
     deep_prof = prof_cols[next(c for c in prof_cols if c.startswith("deep"))]
-    records = statistics.median(_med(r, "loop") / _med(r, "step") - 1 for r in two)
-    single = [ratio(r["samples"]["matmul"], r["samples"]["loop"]) for r in two
-              if r["nets"] == 1 and r["m"] >= 2000] or [float("nan")]
-    stacked = [ratio(r["samples"]["matmul"], r["samples"]["loop"]) for r in two
-               if r["nets"] > 1 and r["m"] >= 2000] or [float("nan")]
+
+    def med(rows, a, b):
+        v = [ratio(r["samples"][a], r["samples"][b]) for r in rows]
+        return statistics.median(v) if v else float("nan")
+
+    wide = [r for r in two if r["m"] >= 2000] or two
+    single = [r for r in wide if r["nets"] == 1]
+    stacked = [r for r in wide if r["nets"] > 1]
     gain = statistics.median(_med(r, "step") / _med(r, "closed") for r in two)
-    deep_rec = statistics.median(_med(r, "loop") / _med(r, "step") for r in deep)
-    deep_nosvd = statistics.median(_med(r, "loop_nosvd") / _med(r, "step") for r in deep)
     elementwise = sum(auto[g] for g in elem) >= auto[OUTSIDE]
-    worse = statistics.median(stacked) < statistics.median(single)
+    K = cfg["loop_steps"]
     out = [
         "",
         "Reading.",
-        "- Two-layer network. What limits the step is "
+        "- Two-layer network. What limits a step is "
         + ("memory traffic over the (m, n) activations, not Python:"
            if elementwise else "per-operation overhead (Python, dispatch), more than the "
            "activations:"),
         "  the useful products do only 4d = 256 flops per activation entry (d = 64), and "
         "besides them the autograd",
-        "  step reads or writes that array about nine times: relu (read, write), a_r * relu "
-        "(read, write), the sum",
-        "  over r (read), and backward the gradient times a_r (write) and relu's derivative, "
-        "threshold_backward",
-        f"  (read two, write one). The profile puts {sum(auto[g] for g in elem):.0%} of the "
-        f"step in these elementwise operations for one",
-        f"  network and {sum(auto_b[g] for g in elem):.0%} for a stack, "
-        f"{max(auto[OUTSIDE], auto_b[OUTSIDE]):.0%} or less outside tensor operations. "
-        f"Loop/matmul at m >= 2000: median",
-        f"  {statistics.median(single):.2f} for one network, {statistics.median(stacked):.2f} "
-        f"for a stack" + ("; the stack is the worse case because its activations" if worse
-                          else "."),
-    ]
-    if worse:
-        out += [
-            "  outgrow the last-level cache and each elementwise pass then runs at memory "
-            "bandwidth (table 3: one pass",
-            f"  costs {passes[cfg['stack']]:.2f} x the matmuls stacked, {passes[1]:.2f} x "
-            "single).",
-        ]
-    out += [
-        "  The per-step records of train_two_layer (loss to the host, max_r ||w_r - w_r(0)||, "
-        "divergence check)",
-        f"  add {records:.0%} to a step (median over the rows of loop/step - 1).",
-        "- Suggested change, now made (networks.train_two_layer takes this step, issue 25): "
-        "compute the gradient in closed form, as",
-        "  closed_form_step in this file does, and hand it to the same torch.optim.SGD:",
-        "      R = relu_(W @ X.T); S = sign(R)        # S = 1{W X^T > 0}: autograd's relu'(0) = 0",
-        "      r = (a @ R) / sqrt(m) - y               # residuals; the loss to record is "
-        "|r|^2/2",
-        "      W.grad = a[:, None] * (S @ (r[:, None] * X)) / sqrt(m);  opt.step()",
-        "  It uses S o (a r') = diag(a) S diag(r): the residuals scale the rows of X (n x d), "
-        "a the rows of the (m x d)",
-        "  result, so no (m, n) product is formed and the activations are read or written five "
-        "times (relu in place,",
-        f"  sign, a @ R), not nine. Its profile puts {sum(closed[g] for g in elem):.0%} in "
-        f"elementwise operations; it is {gain:.1f}x as fast as the",
-        "  autograd step (median over the rows of table 1) and gives the same iterates to "
-        "round-off (table 1). For a",
-        "  stack (W (B, m, d), a (B, m), r (B, n)) the same lines hold with a.unsqueeze(-2) @ R "
-        "and a.unsqueeze(-1).",
-        f"- Deep network at Chapter 3's settings (n = {N_DEEP}, products of a few MFLOP): "
-        f"the library's loop costs {deep_rec:.1f} bare",
-        f"  steps per step (median over the rows; {deep_nosvd:.1f} without the spectra): for "
-        "Nesterov every step it forms",
-        "  the book's x_k from PyTorch's p_k, runs one more forward pass there for the record, "
-        "takes the spectra",
-        "  (benchmarks/deep_relu_report.txt), the block steps and the gradient norm. In the bare "
-        "step the",
-        f"  products take {deep_prof[GROUPS[0][0]]:.0%} of the profile and "
-        f"{deep_prof[OUTSIDE]:.0%} is outside tensor operations; the rest are small",
-        "  elementwise, view and allocation operations. DeepReLU.loss re-validates its inputs "
-        "at every call",
-        "  (finiteness through NumPy: X in loss and again in forward, Y in targets): three "
-        "copies to the host per step,",
-        "  a stall each on a GPU (the bare step here keeps them); train_deep_relu validates X "
-        "and Y once per run and",
-        "  calls the forward on checked tensors.",
+        "  step reads or writes that array about nine times (relu, a_r * relu, the sum over "
+        "r; backward the gradient",
+        f"  times a_r and threshold_backward). The profile puts {sum(auto[g] for g in elem):.0%}"
+        f" of the autograd step in these elementwise",
+        f"  operations for one network and {sum(auto_b[g] for g in elem):.0%} for a stack, "
+        f"{max(auto[OUTSIDE], auto_b[OUTSIDE]):.0%} or less outside tensor operations; one "
+        f"pass over the activations costs",
+        f"  {passes[1]:.2f} x the matmuls for one network and {passes[cfg['stack']]:.2f} x for "
+        f"a stack of {cfg['stack']} (table 3).",
+        "  The closed-form gradient (Liu et al. 2023, eq. (16)),",
+        "      R = relu_(W @ X.T); r = (a @ R) / sqrt(m) - y; W.grad = a[:, None] * "
+        "(sign_(R) @ (r[:, None] * X)) / sqrt(m),",
+        "  uses S o (a r') = diag(a) S diag(r), so no (m, n) product is formed and the "
+        "activations are read or written",
+        f"  five times, not nine ({sum(closed[g] for g in elem):.0%} of its profile in "
+        f"elementwise operations); closed_form_step is {gain:.1f}x as fast as the autograd",
+        "  step (median over the rows) and gives its iterates to round-off (table 1).",
+        "- networks.train_two_layer takes that step, and since issue 25 it allocates nothing "
+        "of the network's size per",
+        "  step: the activations live in one array allocated once per run (matmul into it, "
+        "relu_ and sign_ in place),",
+        "  the gradient in one array, and the update of Liu et al.'s eqs. (4)-(5) is written "
+        "into the array of W(k-1),",
+        "  then the two are swapped; the loss recorded at W(k) (the paper's iterate, where "
+        "the gradient is taken) comes",
+        "  from the residuals r the gradient needs anyway; the per-step records stay on the "
+        "device and are copied and",
+        "  checked for divergence once a block of 64 steps. Every iterate and record is bit "
+        "for bit the former loop's",
+        "  (tests/test_two_layer.py). The former loop allocated three (m, n) arrays and about "
+        "ten of W's shape a step:",
+        "  torch.profiler on it (m = 4000, float64, one network, measured once when the change "
+        "was made, not in this run)",
+        "  put 21% of its time in sign and 13% in relu, each writing a freshly allocated (m, "
+        "n) array. Now, m >= 2000:",
+        f"  loop/matmul median {med(single, 'matmul', 'loop'):.2f} for one network, "
+        f"{med(stacked, 'matmul', 'loop'):.2f} for a stack; loop/closed-form step "
+        f"{med(single, 'loop', 'closed'):.2f} and {med(stacked, 'loop', 'closed'):.2f}",
+        f"  (the loop includes its set-up and its (K+1)-th gradient, 1/K = {1 / K:.0%} of a "
+        "step; closed_form_step allocates its",
+        "  arrays every step, which is how the loop can be faster than it).",
+        "- Deep network at Chapter 3's settings (n = 16, products of a few MFLOP), "
+        "networks.train_deep_relu: since issue 25",
+        "  its default record is the loss at the book's x_k and the gradient norm; the block "
+        "steps dx, du and the feature",
+        "  series (alphas, drift, dx_null) are computed on request (track_features), as "
+        "Chapter 3's grid asks for them for",
+        "  the runs it reads (its GD and classical-Nesterov runs with all layers: two of six "
+        "runs per setting; the others,",
+        "  Chapter 3's exercise run and Chapter 7's runs read only the loss). The book's "
+        "iterates and the block steps'",
+        "  differences are written into arrays allocated once per run. Bit for bit the same "
+        "numbers as before",
+        "  (tests/test_deep_relu.py).",
+        f"  Default loop / bare step: median {med(deep, 'loop', 'step'):.2f}; against the bare "
+        f"step on checked tensors (the loop's own step, without",
+        f"  model.loss's validation, which costs {med(deep, 'step', 'fast') - 1:.0%} of a bare "
+        f"step here): {med(deep, 'loop', 'fast'):.2f}. For Nesterov the record needs one "
+        "more forward",
+        "  pass, at x_k (PyTorch's parameters are y_k; the loss at x_k cannot be had from the "
+        "pass at y_k), about a third",
+        "  of a step's products, and forming x_k = p_k + beta eta b_{k-1} costs two passes "
+        "over the weights; for GD and",
+        "  heavy ball the step's own forward pass gives the record.",
+        f"  With every series: median {med(deep, 'loop_all', 'step'):.2f} bare steps; the "
+        "spectra (a QR decomposition of the features,",
+        "  svdvals of its small factor, the drift's Gram matrix and eigvalsh, the null-space "
+        "projection) stay at every",
+        "  step because the chapter reads the largest drift over the steps and the null-space "
+        "share summed over them.",
+        f"  In the bare step the products take {deep_prof[GROUPS[0][0]]:.0%} of the profile "
+        f"and {deep_prof[OUTSIDE]:.0%} is outside tensor operations; the rest are",
+        "  small elementwise, view and allocation operations.",
     ]
     return out
 
@@ -717,10 +834,12 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help=f"where to write the report (default {REPORT.name}; --quick writes "
                              "nothing unless --out is given)")
+    parser.add_argument("--before", default=None, help="a git revision whose loops are timed "
+                        "too, in the same rounds (before/after a change)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    lines = report(quick=args.quick)
+    lines = report(quick=args.quick, **({"before": args.before} if args.before else {}))
     text = "\n".join(lines) + "\n"
     out = args.out or (None if args.quick else REPORT)
     if out is not None:

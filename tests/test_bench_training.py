@@ -55,7 +55,8 @@ def test_quick_report_has_the_expected_rows(quick_report):
                 (dtype, depth, width, nets)
     text = "\n".join(quick_report)
     for heading in ("Headline", "1. Two-layer ReLU network", "2. Deep ReLU network",
-                    "3. Where a step's time goes", "Reading.", "Suggested change"):
+                    "3. Where a step's time goes", "Reading.", "networks.train_two_layer",
+                    "networks.train_deep_relu"):
         assert heading in text
     for group, _ in bench.GROUPS:
         assert group in text
@@ -75,3 +76,29 @@ def test_quick_run_writes_only_where_told(tmp_path, monkeypatch):
 def test_ratio_pairs_samples_round_by_round():
     assert bench.ratio([1.0, 2.0, 3.0], [2.0, 4.0, 6.0]) == pytest.approx(0.5)
     assert bench.ratio([1.0, 1.0, 1.0], [2.0, 1.0, 4.0]) == pytest.approx(0.5)
+
+
+def test_load_revision_gives_the_loops_of_that_revision():
+    """--before REV times REV's loops beside the current ones: the module loaded from HEAD
+    trains like the current library (the working tree's loop is HEAD's, or a change of it
+    that keeps every number; tests/test_deep_relu.py and test_two_layer.py check that)."""
+    import numpy as np
+
+    from momentum import networks
+
+    X, y = bench.data.two_class("digits", n=12, seed=0)
+    old = bench.load_revision("HEAD", "networks.deep_relu")
+    assert old is not networks.deep_relu and old.DeepReLU is networks.DeepReLU
+    runs = [lib.train_deep_relu(networks.DeepReLU([64, 32, 1], seeds=[0, 1]), X, y,
+                                method="nesterov", eta=0.01, beta=0.5, steps=5,
+                                track_features=("dx", "du"))
+            for lib in (old, networks)]
+    np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
+    np.testing.assert_array_equal(runs[0].du, runs[1].du)
+    old2 = bench.load_revision("HEAD", "networks.two_layer")
+    nets = [networks.TwoLayerReLU(20, 64, seeds=1) for _ in range(2)]
+    recs = [lib.train_two_layer(net, X, y, method="heavy_ball", eta=0.05, beta=0.9, steps=5)
+            for lib, net in zip((old2, networks), nets)]
+    np.testing.assert_array_equal(recs[0].losses, recs[1].losses)
+    with pytest.raises(bench.subprocess.CalledProcessError):
+        bench.load_revision("no-such-revision", "networks.two_layer")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from momentum import networks, optimizers, partition, theory
+from momentum import networks, optimizers, partition, records, theory
 from momentum.optimizers import DivergenceWarning
 
 D = torch.float64
@@ -265,7 +265,8 @@ def test_recorded_iterates_are_the_books(method, beta):
     loss, grad, w0, dx = _flat_problem(networks.DeepReLU(widths, seeds=3), X, Y)
     eta = 0.3 / networks.deep_relu_constants(net, X).L1
     steps = 25
-    rec = networks.train_deep_relu(net, X, Y, method=method, eta=eta, beta=beta, steps=steps)
+    rec = networks.train_deep_relu(net, X, Y, method=method, eta=eta, beta=beta, steps=steps,
+                                   track_features=("dx", "du"))
     fn = {"gd": optimizers.gd, "heavy_ball": optimizers.heavy_ball,
           "nesterov": optimizers.nesterov}[method]
     kw = {} if method == "gd" else {"beta": beta}
@@ -290,7 +291,8 @@ def test_record_of_features():
     net = networks.DeepReLU([3, 8, 12, 1], seeds=1)
     c0 = networks.deep_relu_constants(net, X)
     F0 = net.features(X).detach()
-    rec = networks.train_deep_relu(net, X, Y, method="gd", eta=0.5 / c0.L1, steps=10)
+    rec = networks.train_deep_relu(net, X, Y, method="gd", eta=0.5 / c0.L1, steps=10,
+                                   track_features=True)
     assert rec.alphas.shape == rec.drift.shape == (11,)
     assert rec.dx.shape == rec.du.shape == rec.dx_null.shape == (10,)
     assert rec.alphas[0] == pytest.approx(c0.alpha_0, rel=1e-12) and rec.drift[0] == 0.0
@@ -302,15 +304,23 @@ def test_record_of_features():
     assert np.all(rec.dx_null <= 1e-10 * rec.dx)
     # Nesterov's step carries momentum from earlier feature matrices: a little of it does
     nes = networks.train_deep_relu(networks.DeepReLU([3, 8, 12, 1], seeds=1), X, Y,
-                                   method="nesterov", eta=0.5 / c0.L1, beta=0.8, steps=10)
+                                   method="nesterov", eta=0.5 / c0.L1, beta=0.8, steps=10,
+                                   track_features=True)
     assert np.all(nes.dx_null < nes.dx) and np.any(nes.dx_null > 1e-10 * nes.dx)
     # narrow network: no null space at all
     narrow = networks.train_deep_relu(networks.DeepReLU([3, 8, 4, 1]), X, Y, method="gd",
-                                      eta=0.01, steps=3)
+                                      eta=0.01, steps=3, track_features=True)
     assert np.all(narrow.dx_null == 0)
     off = networks.train_deep_relu(networks.DeepReLU([3, 8, 12, 1]), X, Y, method="gd",
                                    eta=0.01, steps=3, track_features=False)
     assert np.all(np.isnan(off.alphas)) and np.all(np.isnan(off.dx_null))
+    assert np.all(np.isnan(off.dx)) and np.all(np.isnan(off.du)) and np.all(np.isnan(off.drift))
+    # the default records the loss and the gradient norm only, the same numbers
+    default = networks.train_deep_relu(networks.DeepReLU([3, 8, 12, 1]), X, Y, method="gd",
+                                       eta=0.01, steps=3)
+    np.testing.assert_array_equal(default.losses, off.losses)
+    np.testing.assert_array_equal(default.grad_norms, off.grad_norms)
+    assert all(np.all(np.isnan(v)) for v in default.series.values())
     assert np.all(np.isfinite(off.losses))
 
 
@@ -318,11 +328,13 @@ def test_stack_trains_like_single_networks():
     X, Y = _data(6, 3)
     widths, seeds = [3, 8, 12, 1], [4, 9]
     stack = networks.DeepReLU(widths, seeds=seeds)
-    rec = networks.train_deep_relu(stack, X, Y, method="nesterov", eta=0.05, beta=0.6, steps=15)
+    rec = networks.train_deep_relu(stack, X, Y, method="nesterov", eta=0.05, beta=0.6, steps=15,
+                                   track_features=True)
     assert rec.losses.shape == (16, 2) and rec.dx.shape == (15, 2)
     for i, s in enumerate(seeds):
         one = networks.train_deep_relu(networks.DeepReLU(widths, seeds=s), X, Y,
-                                       method="nesterov", eta=0.05, beta=0.6, steps=15)
+                                       method="nesterov", eta=0.05, beta=0.6, steps=15,
+                                       track_features=True)
         np.testing.assert_allclose(rec.losses[:, i], one.losses, rtol=1e-10)
         np.testing.assert_allclose(rec.du[:, i], one.du, rtol=1e-8)
         np.testing.assert_allclose(rec.alphas[:, i], one.alphas, rtol=1e-8)
@@ -343,7 +355,7 @@ def _frozen_run(X, Y, method, eta, beta, steps, track=False):
     net.weights[0].requires_grad_(False)
     W1 = net.weights[0].detach().clone()
     rec = networks.train_deep_relu(net, X, Y, method=method, eta=eta, beta=beta, steps=steps,
-                                   track_features=track)
+                                   track_features=track or ("du",))
     assert torch.equal(net.weights[0], W1) and np.all(rec.du == 0)
     assert not track or np.all(rec.drift == 0)
     return rec
@@ -480,7 +492,8 @@ def test_bad_rate_arguments(frozen):
 def test_only_the_feature_series_asked_for_are_computed_and_they_equal_the_full_svd():
     X, Y = _data(6, 3)
     full = networks.train_deep_relu(networks.DeepReLU([3, 8, 12, 1], seeds=[1, 2]), X, Y,
-                                    method="nesterov", eta=0.05, beta=0.8, steps=8)
+                                    method="nesterov", eta=0.05, beta=0.8, steps=8,
+                                    track_features=True)
     only = networks.train_deep_relu(networks.DeepReLU([3, 8, 12, 1], seeds=[1, 2]), X, Y,
                                     method="nesterov", eta=0.05, beta=0.8, steps=8,
                                     track_features=("alphas",))
@@ -490,7 +503,8 @@ def test_only_the_feature_series_asked_for_are_computed_and_they_equal_the_full_
     # the QR route to the spectra gives the full SVD's numbers, step by step
     net = networks.DeepReLU([3, 8, 12, 1], seeds=[1, 2])
     F0 = net.features(X).detach()
-    rec = networks.train_deep_relu(net, X, Y, method="gd", eta=0.05, steps=1)
+    rec = networks.train_deep_relu(net, X, Y, method="gd", eta=0.05, steps=1,
+                                   track_features=True)
     F1 = net.features(X).detach()
     np.testing.assert_allclose(rec.alphas[-1], torch.linalg.svdvals(F1)[..., -1].numpy(),
                                rtol=1e-12)
@@ -571,7 +585,8 @@ def test_the_training_loop_equals_a_plain_reference_loop(method, beta):
     c = networks.deep_relu_constants(networks.DeepReLU(widths, seeds=seeds), X)
     eta = 0.5 / float(np.max(c.L1))
     net = networks.DeepReLU(widths, seeds=seeds)
-    rec = networks.train_deep_relu(net, X, Y, method=method, eta=eta, beta=beta, steps=30)
+    rec = networks.train_deep_relu(net, X, Y, method=method, eta=eta, beta=beta, steps=30,
+                                   track_features=True)
     ref, W_ref = _reference_train(networks.DeepReLU(widths, seeds=seeds), X, Y,
                                   method=method, eta=eta, beta=beta, steps=30)
     for W, R in zip(net.weights, W_ref):
@@ -581,3 +596,92 @@ def test_the_training_loop_equals_a_plain_reference_loop(method, beta):
         assert got.shape == want.shape, name
         scale = float(np.abs(ref["dx" if name == "dx_null" else name]).max())
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * scale, err_msg=name)
+
+
+def _direct_deep_loop(model, X, Y, *, method, eta, beta, steps):
+    """train_deep_relu as written before it kept its arrays (issue 25): the book's iterates
+    by optimizers.book_iterates (new arrays every step), every difference a new array, every
+    series computed every step; returns the final weights and the per-step values, cut
+    where the divergence rule fires."""
+    from momentum.networks.deep_relu import _deep_forward, _spectrum
+
+    params = list(model.weights)
+    opt = optimizers.torch_optimizer(method, params, eta=eta, beta=beta)
+    F0 = model.features(X).detach()
+    shifted = method == "nesterov" and beta > 0
+    out = {k: [] for k in ("losses", "grad_norms", "alphas", "drift", "dx", "du", "dx_null")}
+    prev = None
+    for k in range(steps + 1):
+        ws = optimizers.book_iterates(opt, params)
+        opt.zero_grad()
+        F_p = _deep_forward(params, X, penultimate=True)
+        o = F_p @ params[-1]
+        (0.5 * ((o - Y) ** 2).sum((-2, -1))).sum().backward()
+        with torch.no_grad():
+            F = _deep_forward(ws, X, penultimate=True) if shifted else F_p.detach()
+            out["losses"].append(0.5 * (((F @ ws[-1]) if shifted else o.detach()) - Y)
+                                 .pow(2).sum((-2, -1)))
+        alpha, drift, Vh = _spectrum(F, F0, ("alphas", "drift", "dx_null"),
+                                     vectors=model.width > X.shape[0])
+        out["alphas"].append(alpha)
+        out["drift"].append(drift)
+        if prev is not None:
+            dW = ws[-1] - prev[0][-1]
+            out["dx"].append(torch.linalg.vector_norm(dW, dim=(-2, -1)))
+            out["du"].append(torch.sqrt(sum(torch.linalg.vector_norm(a - b, dim=(-2, -1)) ** 2
+                                            for a, b in zip(ws[:-1], prev[0][:-1]))))
+            inside = prev[1].transpose(-1, -2) @ (prev[1] @ dW)
+            out["dx_null"].append(torch.linalg.vector_norm(dW - inside, dim=(-2, -1)))
+        out["grad_norms"].append(torch.sqrt(sum(torch.linalg.vector_norm(p.grad, dim=(-2, -1))
+                                                ** 2 for p in params if p.grad is not None)))
+        if k == steps:
+            break
+        prev = (ws, Vh)
+        opt.step()
+    rec = {k: torch.stack(v).numpy() for k, v in out.items()}
+    hit = records.first_divergence(rec["grad_norms"], rec["losses"])
+    if hit is not None:
+        rec = {k: v[:hit - 1] if k in ("dx", "du", "dx_null") else v[:hit]
+               for k, v in rec.items()}
+    return rec, hit
+
+
+@pytest.mark.parametrize("method, beta", [("gd", 0.0), ("heavy_ball", 0.8),
+                                          ("nesterov", 0.9)])
+@pytest.mark.parametrize("frozen_hidden", [False, True])
+@pytest.mark.parametrize("c", [0.5, 12.0])
+def test_fast_loop_gives_the_direct_loops_numbers_exactly(method, beta, frozen_hidden, c):
+    """The loop keeps its iterates and differences in arrays allocated once and computes a
+    series only on request; every number it records is bit for bit the direct loop's, for
+    every tracking choice (the untracked series NaN), with frozen hidden layers, and in runs
+    that diverge (c = 12: the record is cut at the same step)."""
+    X, Y = _data(6, 4)
+    widths, seeds = [4, 24, 32, 1], [2, 7]
+    L1 = float(networks.feature_spectrum(networks.DeepReLU(widths, seeds=seeds), X)
+               .max()) ** 2
+
+    def net():
+        n = networks.DeepReLU(widths, seeds=seeds)
+        for W in n.weights[:-1]:
+            W.requires_grad_(not frozen_hidden)
+        return n
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        ref, hit = _direct_deep_loop(net(), X, Y, method=method, eta=c / L1, beta=beta,
+                                     steps=80)
+        for track in (True, False, ("dx", "du"), ("alphas", "drift"), ("dx_null",)):
+            rec = networks.train_deep_relu(net(), X, Y, method=method, eta=c / L1, beta=beta,
+                                           steps=80, track_features=track)
+            asked = networks.deep_relu.SERIES if track is True else (track or ())
+            assert rec.diverged_at == hit
+            np.testing.assert_array_equal(rec.losses, ref["losses"])
+            np.testing.assert_array_equal(rec.grad_norms, ref["grad_norms"])
+            for name in networks.deep_relu.SERIES:
+                got = rec.series[name]
+                assert got.shape == ref[name].shape, (name, track)
+                if name in asked:
+                    np.testing.assert_array_equal(got, ref[name], err_msg=f"{name} {track}")
+                else:
+                    assert np.all(np.isnan(got)), (name, track)
+    assert (hit is not None) == (c > 1)

@@ -126,7 +126,8 @@ def test_train_deep_relu_gives_the_former_record(method):
     old = _old_train_deep_relu(networks.DeepReLU([4, 16, 16, 1], seeds=[0, 1]), X, Y, method,
                                0.05, beta, 90)
     new = networks.train_deep_relu(networks.DeepReLU([4, 16, 16, 1], seeds=[0, 1]), X, Y,
-                                   method=method, eta=0.05, beta=beta, steps=90)
+                                   method=method, eta=0.05, beta=beta, steps=90,
+                                   track_features=True)
     for name, ref in old.items():
         got = new.losses if name == "losses" else new.series[name]
         assert got.shape == ref.shape, name

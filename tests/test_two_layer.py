@@ -225,7 +225,103 @@ def test_divergence_is_reported():
                                 method="nesterov", eta=-0.1, beta=0.9, steps=3), "eta"),
     (lambda: nw.train_two_layer(nw.TwoLayerReLU(5, 3), torch.ones(2, 3), torch.ones(2),
                                 method="nesterov", eta=0.1, beta=1.0, steps=3), "beta"),
+    (lambda: nw.train_two_layer(nw.TwoLayerReLU(5, 3), torch.ones(2, 4), torch.ones(2),
+                                method="nesterov", eta=0.1, beta=0.9, steps=3), "X"),
 ])
 def test_bad_inputs_name_the_parameter(call, word):
     with pytest.raises(ValueError, match=rf"\b{word}\b"):
         call()
+
+
+# ---- the fast loop changes no number -------------------------------------------------------
+
+def _direct_loop(model, X, y, method, eta, beta, steps, kernel_every=None):
+    """train_two_layer as written before it preallocated its arrays (issue 25): the gradient
+    by the direct expression of eq. (16), the update by optimizers.liu_step, the distance and
+    the kernel through the public functions; returns the final W and the per-step values."""
+    W0 = model.W.detach().clone()
+    H0 = nw.ntk_gram(model, X) if kernel_every else None
+    out = {"losses": [], "grad_norms": [], "distances": [], "kernel_drift": [],
+           "kernel_min_eig": []}
+    W_prev = G_prev = None
+    a, c = model.a, model.output_scale
+    with torch.no_grad():
+        for k in range(steps + 1):
+            W = model.W.detach()
+            R = torch.relu(W @ X.T)
+            r = (a.unsqueeze(-2) @ R).squeeze(-2) * c - y
+            G = (torch.sign(R) @ (r.unsqueeze(-1) * X)) * (a.unsqueeze(-1) * c)
+            out["losses"].append(0.5 * (r ** 2).sum(-1))
+            out["grad_norms"].append(torch.linalg.vector_norm(G, dim=(-2, -1)))
+            out["distances"].append(nw.max_distance(model, W0))
+            if kernel_every and (k % kernel_every == 0 or k == steps):
+                drift, low = nw.kernel_drift(model, X, H0)
+                out["kernel_drift"].append(drift)
+                out["kernel_min_eig"].append(low)
+            elif kernel_every:
+                out["kernel_drift"].append(torch.full_like(r[..., 0], float("nan")))
+                out["kernel_min_eig"].append(torch.full_like(r[..., 0], float("nan")))
+            if k == steps:
+                break
+            W_next = optimizers.liu_step(method, W, W_prev, G, G_prev, eta=eta, beta=beta)
+            W_prev, G_prev = W.clone(), G
+            model.W.copy_(W_next)
+    return model.W.detach().clone(), {k: torch.stack(v).numpy() for k, v in out.items() if v}
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("seeds", [3, [0, 4]])
+@pytest.mark.parametrize("kind", ["ntk", "mean field"])
+@pytest.mark.parametrize("method", ["gd", "heavy_ball", "nesterov"])
+def test_fast_loop_gives_the_direct_expressions_numbers_exactly(method, kind, seeds, dtype):
+    """train_two_layer writes the activations, the gradient and the update into arrays it
+    allocates once; every iterate and every recorded number is bit for bit the one of the
+    direct expressions (so no chapter's output moves), for both scalings, single networks
+    and stacks, float64 and float32, with the kernel series."""
+    from momentum.networks import mean_field
+
+    cls = nw.TwoLayerReLU if kind == "ntk" else mean_field.MeanFieldTwoLayer
+    X = unit_rows(12, 5, 3).to(dtype)
+    y = torch.sign(torch.randn(12, generator=torch.Generator().manual_seed(1))).to(dtype)
+    eta = 0.05 if kind == "ntk" else mean_field.mean_field_step(0.05, 60)
+    beta = 0.0 if method == "gd" else 0.9
+    W_ref, ref = _direct_loop(cls(60, 5, seeds=seeds, dtype=dtype), X, y, method, eta, beta,
+                              40, kernel_every=7)
+    net = cls(60, 5, seeds=seeds, dtype=dtype)
+    rec = nw.train_two_layer(net, X, y, method=method, eta=eta, beta=beta, steps=40,
+                             kernel_every=7)
+    assert torch.equal(net.W.detach(), W_ref)
+    got = {"losses": rec.losses, "grad_norms": rec.grad_norms, **rec.series}
+    assert set(got) == set(ref)
+    for name, values in ref.items():
+        np.testing.assert_array_equal(got[name], values, err_msg=name)
+    assert np.all(rec.losses[-1] < rec.losses[0])
+
+
+def test_in_place_update_is_liu_step_bit_for_bit():
+    from momentum.networks.two_layer import _liu_step_
+
+    gen = torch.Generator().manual_seed(0)
+    w, w_prev, g, g_prev = (torch.randn(2, 30, 4, generator=gen, dtype=torch.float64)
+                            for _ in range(4))
+    for method, beta in [("gd", 0.0), ("heavy_ball", 0.9), ("nesterov", 0.9)]:
+        for gp in (None, g_prev):
+            want = optimizers.liu_step(method, w, w_prev, g, gp, eta=0.37, beta=beta)
+            into = w_prev.clone()
+            _liu_step_(method, w, into, g, gp, eta=0.37, beta=beta,
+                       scratch=torch.empty_like(w))
+            assert torch.equal(into, want), (method, gp is None)
+
+
+def test_training_refuses_activations_over_the_size_limit(monkeypatch):
+    from momentum import _validate
+
+    net = nw.TwoLayerReLU(50, 3, seeds=[0, 1])
+    X, y = unit_rows(40, 3, 0), torch.ones(40, dtype=torch.float64)
+    monkeypatch.setattr(_validate, "MAX_BYTES", 8 * 2 * 50 * 40 - 1)   # one number short
+    W0 = net.W.detach().clone()
+    with pytest.raises(ValueError, match=r"\bX\b.*activations"):
+        nw.train_two_layer(net, X, y, method="gd", eta=0.1, beta=0.0, steps=3)
+    assert torch.equal(net.W.detach(), W0)
+    monkeypatch.setattr(_validate, "MAX_BYTES", 8 * 2 * 50 * 40)
+    nw.train_two_layer(net, X, y, method="gd", eta=0.1, beta=0.0, steps=3)

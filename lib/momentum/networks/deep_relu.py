@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .. import _validate, theory
-from ..optimizers import METHODS, book_iterates, torch_optimizer
+from ..optimizers import METHODS, torch_optimizer
 from ..records import ModuleRecorder, Trajectory
 from ._shared import _inputs
 
@@ -202,7 +202,7 @@ width_requirement = theory.width_requirement
 
 
 def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: float = 0.0,
-                    steps: int, track_features=True) -> Trajectory:
+                    steps: int, track_features=False) -> Trajectory:
     r"""Full-batch training of ``model`` (one network or a stack) on
     :math:`f = \tfrac12\|F_\Lambda - Y\|_F^2` with ``method`` in ``"gd"``, ``"heavy_ball"``,
     ``"nesterov"``, through :func:`momentum.optimizers.torch_optimizer` (``torch.optim.SGD``),
@@ -226,17 +226,21 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     * ``dx_null``: the part of :math:`x_{k+1} - x_k` in the null space of
       :math:`F_{\Lambda-1}(u_k)` (zero when :math:`d_{\Lambda-1} \le n`), shape ``(K, ...)``;
     * ``alphas``: :math:`\alpha_k = \sigma_{\min}(F_{\Lambda-1}(u_k))`, shape ``(K+1, ...)``;
-    * ``drift``: :math:`\|F_{\Lambda-1}(u_k) - F_{\Lambda-1}(u_0)\|_2`, shape ``(K+1, ...)``.
+    * ``drift``: :math:`\|F_{\Lambda-1}(u_k) - F_{\Lambda-1}(u_0)\|_2`, shape ``(K+1, ...)``,
 
-    ``track_features=False`` skips the singular values (``alphas``, ``drift`` and ``dx_null``
-    are then NaN); a tuple of some of ``"alphas"``, ``"drift"``, ``"dx_null"`` computes only
-    those (the others NaN), so a run pays only for the series it reads. The spectra are taken
-    from the small factor of a QR decomposition (:math:`F^\top = QR`, so :math:`F` and
-    :math:`R^\top` share their singular values, and :math:`QQ^\top` projects onto the row
-    space of :math:`F`) and the drift from the largest eigenvalue of
+    each computed only on request (:data:`SERIES`), NaN otherwise, so that a run pays only
+    for what it reads: ``track_features=True`` computes all five, ``False`` (the default)
+    none (the record is then the loss and the gradient norm), a tuple of names those. The
+    spectra are taken from the small factor of a QR decomposition (:math:`F^\top = QR`, so
+    :math:`F` and :math:`R^\top` share their singular values, and :math:`QQ^\top` projects
+    onto the row space of :math:`F`) and the drift from the largest eigenvalue of
     :math:`DD^\top`, :math:`D = F - F_0`: the same numbers as a full SVD to round-off, at a
     fraction of its cost. Without Nesterov's momentum PyTorch's parameters are the book's
-    iterates, and the one forward pass of the step also gives the record.
+    iterates, and the one forward pass of the step also gives the record; with it, the record
+    needs one more forward pass, at :math:`x_k`. The book's iterates and the steps' differences
+    are written into arrays allocated once per run (the same operations as
+    :func:`~momentum.optimizers.book_iterates` and the direct differences, so the same numbers:
+    tested), and the block steps :math:`x_k - x_{k-1}` are kept only when a series needs them.
     ``traj.rate(of="residual")`` fits the rate of
     :math:`\|F_\Lambda - Y\|_F = \sqrt{2 f}`: on the last-layer least-squares problem with
     frozen features, GD with :math:`\eta = 1/L_1` contracts it like :math:`1 - 1/\kappa_x` and
@@ -252,14 +256,20 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
     Y = model.targets(Y, X.shape[0])
     params = list(model.weights)
     opt = torch_optimizer(method, params, eta=eta, beta=beta)
-    trials = math.prod(_batch_shape(model))
+    batch = _batch_shape(model)
+    trials = math.prod(batch)
     rec = ModuleRecorder(method, eta, beta, steps, diffs=("dx", "du", "dx_null"),
                          numbers_per_step=7 * trials)
     F0 = model.features(X).detach() if "drift" in track else None
     shifted = method == "nesterov" and float(beta) > 0    # PyTorch's p_k is not x_k
+    steps_of = [t for t in ("dx", "du", "dx_null") if t in track]   # need x_k - x_{k-1}
+    spectra = tuple(t for t in FEATURE_SERIES if t in track)
+    iterates = _BookIterates(opt, params) if shifted or steps_of else None
+    nan = torch.full(batch, float("nan"), dtype=params[0].dtype, device=params[0].device)
     prev = None
     for k in range(steps + 1):
-        ws = book_iterates(opt, params)                  # the book's x_k (PyTorch's p_k shifted)
+        # the book's x_k (PyTorch's p_k shifted), when the loss or the block steps need it
+        ws = iterates.next() if iterates is not None else None
         opt.zero_grad()
         F_p = _deep_forward(params, X, penultimate=True)
         out = F_p @ params[-1]
@@ -271,35 +281,79 @@ def train_deep_relu(model: DeepReLU, X, Y, *, method: str, eta: float, beta: flo
         else:                                            # the step's own forward pass is x_k's
             F = F_p.detach()
             loss = 0.5 * ((out.detach() - Y) ** 2).sum((-2, -1))
-        alpha, drift, Vh = _spectrum(F, F0, track, vectors=model.width > X.shape[0])
+        alpha, drift, Vh = _spectrum(F, F0, spectra, vectors=model.width > X.shape[0], nan=nan)
         values = {"losses": loss, "alphas": alpha, "drift": drift}
         if prev is not None:
             values.update(_block_steps(ws, Vh_prev_ws=prev, n=X.shape[0], width=model.width,
-                                       null="dx_null" in track))
+                                       track=steps_of, nan=nan, scratch=iterates.scratch,
+                                       moving=iterates.moving))
+        elif k > 0:                                      # no series needs the block steps
+            values.update(dx=nan, du=nan, dx_null=nan)
         values["grad_norms"] = torch.sqrt(sum(torch.linalg.vector_norm(p.grad, dim=(-2, -1)) ** 2
                                               for p in params if p.grad is not None))
         if rec.record(**values) or k == steps:
             break
-        prev = (ws, Vh)
+        if steps_of:
+            prev = (ws, Vh)
         opt.step()
     return rec.trajectory()
 
 
-#: The per-step feature series :func:`train_deep_relu` can track.
+class _BookIterates:
+    r"""The book's iterates :math:`x_k` of a run, as :func:`momentum.optimizers.book_iterates`
+    computes them (:math:`x_k = p_k + \beta\eta\, b_{k-1}` for PyTorch's Nesterov, a copy
+    of :math:`p_k` otherwise), written into two sets of arrays allocated once and used in
+    turn, so that :math:`x_{k-1}` is still there when :math:`x_k` is formed (for the block
+    steps) and no step allocates arrays of the weights' size. The same operations in the same
+    order (the shift times the buffer, then the sum), so the same numbers (tested). A layer
+    that does not train (``requires_grad=False``) is the parameter itself, not a copy: it
+    never changes, and its step is zero (``moving[l]`` is False)."""
+
+    def __init__(self, opt: torch.optim.SGD, params: list):
+        self.opt, self.params = opt, params
+        self.moving = [p.requires_grad for p in params]
+        self.sets = [[torch.empty_like(p) if m else p.detach() for p, m in
+                      zip(params, self.moving)] for _ in range(2)]
+        self.scratch = [torch.empty_like(p) if m else None
+                        for p, m in zip(params, self.moving)]
+        self.k = 0
+        group = opt.param_groups[0]
+        self.shift = group["momentum"] * group["lr"] if group.get("nesterov") else 0.0
+
+    def next(self) -> list:
+        """:math:`x_k` for the current parameters (call once per step, before the update)."""
+        out = self.sets[self.k % 2]
+        self.k += 1
+        for p, x, tmp, m in zip(self.params, out, self.scratch, self.moving):
+            if not m:
+                continue
+            state = self.opt.state.get(p)
+            buf = state.get("momentum_buffer") if state else None
+            if buf is None or self.shift == 0:
+                x.copy_(p.detach())
+            else:
+                torch.add(p.detach(), torch.mul(buf, self.shift, out=tmp), out=x)
+        return out
+
+
+#: The per-step feature series :func:`train_deep_relu` can track (the spectra).
 FEATURE_SERIES = ("alphas", "drift", "dx_null")
+#: Every per-step series :func:`train_deep_relu` computes on request: the block steps and
+#: the feature series.
+SERIES = ("dx", "du") + FEATURE_SERIES
 
 
 def _tracked(track_features) -> tuple:
     if isinstance(track_features, (bool, np.bool_)):
-        return FEATURE_SERIES if track_features else ()
+        return SERIES if track_features else ()
     if isinstance(track_features, (list, tuple, set)) and all(
-            t in FEATURE_SERIES for t in track_features):
+            isinstance(t, str) and t in SERIES for t in track_features):
         return tuple(track_features)
     raise ValueError(f"track_features must be True, False or a tuple of some of "
-                     f"{FEATURE_SERIES}, got {track_features!r:.80}")
+                     f"{SERIES}, got {track_features!r:.80}")
 
 
-def _spectrum(F, F0, track: tuple, *, vectors: bool):
+def _spectrum(F, F0, track: tuple, *, vectors: bool, nan=None):
     r""":math:`\alpha = \sigma_{\min}(F)`, :math:`\|F - F_0\|_2` and the right singular vectors of
     the features ``F`` (NaN and ``None`` where not tracked; the vectors only for
     ``dx_null``, and only when ``vectors``, i.e. :math:`d_{\Lambda-1} > n`). Non-finite entries
@@ -308,7 +362,8 @@ def _spectrum(F, F0, track: tuple, *, vectors: bool):
     :math:`n \le d`), :math:`F = R^\top Q^\top` has the singular values of the small
     :math:`R^\top`, and its row space is the column space of :math:`Q` (the projector
     :math:`QQ^\top` onto it is all ``dx_null`` needs)."""
-    nan = torch.full(F.shape[:-2], float("nan"), dtype=F.dtype, device=F.device)
+    if nan is None:
+        nan = torch.full(F.shape[:-2], float("nan"), dtype=F.dtype, device=F.device)
     if not track:
         return nan, nan, None
     # one reduction tells whether any entry is non-finite (a sum of finite entries that
@@ -356,21 +411,39 @@ def _gram(D):
     return D @ D.transpose(-1, -2) if D.shape[-2] <= D.shape[-1] else D.transpose(-1, -2) @ D
 
 
-def _block_steps(ws, *, Vh_prev_ws, n: int, width: int, null: bool = True) -> dict:
+def _block_steps(ws, *, Vh_prev_ws, n: int, width: int, track=("dx", "du", "dx_null"),
+                 nan=None, scratch=None, moving=None) -> dict:
     r""":math:`\|x_{k} - x_{k-1}\|`, :math:`\|u_{k} - u_{k-1}\|` and the part of the last-layer
-    step in the null space of :math:`F_{\Lambda-1}(u_{k-1})` (device tensors)."""
+    step in the null space of :math:`F_{\Lambda-1}(u_{k-1})` (device tensors), those named in
+    ``track`` (``nan``, a NaN tensor of the batch shape, for the others). ``scratch``: arrays
+    of the layers' shapes to hold the differences (else new ones); ``moving[l]`` False: layer
+    l does not train, so its difference is zero and is left out of the sum (which changes no
+    bit of it)."""
     p_ws, p_Vh = Vh_prev_ws
-    dW = ws[-1] - p_ws[-1]
-    dx = torch.linalg.vector_norm(dW, dim=(-2, -1))
-    du = torch.sqrt(sum(torch.linalg.vector_norm(a - b, dim=(-2, -1)) ** 2
-                        for a, b in zip(ws[:-1], p_ws[:-1])))
-    if not null:
-        null = torch.full_like(dx, float("nan"))
-    elif width <= n:
-        null = torch.zeros_like(dx)
-    elif p_Vh is None:
-        null = torch.full_like(dx, float("nan"))
-    else:
-        inside = p_Vh.transpose(-1, -2) @ (p_Vh @ dW)
-        null = torch.linalg.vector_norm(dW - inside, dim=(-2, -1))
-    return {"dx": dx, "du": du, "dx_null": null}
+    L = len(ws)
+    scratch = scratch or [None] * L
+    moving = moving or [True] * L
+    if nan is None:
+        nan = torch.full(ws[-1].shape[:-2], float("nan"), dtype=ws[-1].dtype,
+                         device=ws[-1].device)
+    out = {"dx": nan, "du": nan, "dx_null": nan}
+    if "dx" in track or "dx_null" in track:
+        dW = _diff(ws[-1], p_ws[-1], scratch[-1])
+        dx = torch.linalg.vector_norm(dW, dim=(-2, -1))
+        if "dx" in track:
+            out["dx"] = dx
+        if "dx_null" in track:
+            if width <= n:
+                out["dx_null"] = torch.zeros_like(dx)
+            elif p_Vh is not None:
+                inside = p_Vh.transpose(-1, -2) @ (p_Vh @ dW)
+                out["dx_null"] = torch.linalg.vector_norm(dW - inside, dim=(-2, -1))
+    if "du" in track:
+        sq = [torch.linalg.vector_norm(_diff(a, b, t), dim=(-2, -1)) ** 2
+              for a, b, t, m in zip(ws[:-1], p_ws[:-1], scratch[:-1], moving[:-1]) if m]
+        out["du"] = torch.sqrt(sum(sq)) if sq else torch.zeros_like(nan)
+    return out
+
+
+def _diff(a, b, out):
+    return a - b if out is None else torch.sub(a, b, out=out)

@@ -111,9 +111,11 @@ def train_grid(X, y, depths: Sequence[int], widths: Sequence[int], *, seeds: Seq
     frozen problem's asymptotic rate, the median over seeds of
     :math:`\max_i \rho(T(\sigma_i(F_{\Lambda-1})^2))` (``theory.rate_on_spectrum``).
 
-    The feature series of a run (``alphas``, ``drift``, ``dx_null``: a few small
-    decompositions every step) are computed for the runs named in ``track`` only, by default
-    the two that Chapter 3 reads (:func:`quietness` of another run is then NaN)."""
+    The per-step series of a run beyond its loss (the block steps ``dx``, ``du`` and the
+    feature series ``alphas``, ``drift``, ``dx_null``: a few small decompositions every step)
+    are computed for the all-layer runs named in ``track`` only, by default the two that
+    Chapter 3 reads (:func:`quietness` of another run is then NaN); the frozen runs record
+    their loss and gradient norm only."""
     if isinstance(track, str) or not all(t in NAMES for t in track):
         raise ValueError(f"track must be a sequence of names in {list(NAMES)}, got {track!r}")
     _validate.positive("c", c)
@@ -242,7 +244,8 @@ def scale_sweep(X, y, *, depth: int, widths: Sequence[int], scales: Sequence,
                                c)["classical"]
             recs = {m: _train(shape, X, y, m, eta, b, seeds=list(seeds) * len(s_vals),
                               steps=steps, frozen=False, device="cpu",
-                              scales=stack_scales, gain=gain, track=("alphas", "drift"))
+                              scales=stack_scales, gain=gain,
+                              track=("alphas", "drift", "dx", "du"))
                     for m, b in [("gd", 0.0), ("nesterov", beta)]}
             for i, (s, s_val) in enumerate(zip(scales, s_vals)):
                 sl = slice(i * S, (i + 1) * S)

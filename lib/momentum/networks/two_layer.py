@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .. import _validate
-from ..optimizers import METHODS, liu_step
+from ..optimizers import METHODS
 from ..records import ModuleRecorder, Trajectory
 from ._shared import _inputs
 
@@ -140,8 +140,9 @@ def ntk_gram(model: TwoLayerReLU, X, *, method: str = "closed") -> torch.Tensor:
         raise ValueError(f"method must be 'closed' or 'autograd', got {method!r:.80}")
     X = _inputs(X).to(model.W)
     if method == "closed":
-        S = model.activation_pattern(X)                              # (..., m, n)
-        return (X @ X.T) * (S.transpose(-1, -2) @ S) * model.output_scale ** 2
+        if X.shape[1] != model.d:
+            raise ValueError(f"X must have d = {model.d} columns, got shape {tuple(X.shape)}")
+        return _gram(model.W.detach(), X, model.output_scale)
     if method == "autograd":
         if model.batched:
             raise ValueError("method='autograd' takes a single network; use method='closed'")
@@ -235,7 +236,12 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
     residuals :math:`r = f - y` and the output scale :math:`c_m` (``model.output_scale``),
     :math:`\nabla_W \ell = c_m\,\mathrm{diag}(a)\, S\, \mathrm{diag}(r)\, X`; the tests
     check the iterates against an autograd loop of eq. (5). The networks of a stack train as
-    independent runs. The model is trained in place.
+    independent runs. The model is trained in place (its ``W`` holds the last iterate on
+    return). Speed: the (m, n) activations and the arrays of ``W``'s shape are allocated once
+    per run and overwritten in place, so a step allocates nothing of the network's size; the
+    operations and their order are those of the direct expressions (for the update,
+    :func:`~momentum.optimizers.liu_step`'s), so every iterate and recorded number is the
+    same, bit for bit (tested). Sizes are checked against ``MOMENTUM_MAX_BYTES`` before any work.
 
     Returns a :class:`~momentum.records.Trajectory` whose ``losses`` :math:`\ell(W(k))`,
     ``grad_norms`` :math:`\|\nabla \ell(W(k))\|_F` and series ``distances``
@@ -261,6 +267,8 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
         raise ValueError(f"beta must be 0 for gradient descent, got {beta!r}")
     _validate.positive_int("steps", steps)
     X = _inputs(X).to(model.W)
+    if X.shape[1] != model.d:
+        raise ValueError(f"X must have d = {model.d} columns, got shape {tuple(X.shape)}")
     y = torch.as_tensor(_validate.real("y", y), dtype=model.W.dtype, device=model.W.device)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {tuple(y.shape)}")
@@ -268,39 +276,100 @@ def train_two_layer(model: TwoLayerReLU, X, y, *, method: str, eta: float, beta:
         _validate.positive_int("kernel_every", kernel_every)
     eta, beta = float(eta), float(beta)
     W = model.W
-    W0 = W.detach().clone()
-    H0 = ntk_gram(model, X) if kernel_every else None
-    rec = ModuleRecorder(method, eta, beta, steps)
-    W_prev = G_prev = None
+    batch = tuple(W.shape[:-2])
+    trials, n = math.prod(batch), X.shape[0]
+    # the run's own arrays: the (m, n) activations, and six of W's shape (W(0), W(k), W(k-1)
+    # or the next iterate, a scratch array, the gradient and the one at W(k-1))
+    _validate.size("X", 1.0 * trials * model.m * n, itemsize=W.element_size(),
+                   what=f"the activations of {trials} network(s) of width m = {model.m} on "
+                        f"n = {n} inputs")
+    _validate.size("m", 6.0 * trials * model.m * model.d, itemsize=W.element_size(),
+                   what=f"training {trials} network(s) of width m = {model.m}, d = {model.d}")
+    series = 3 + 2 * bool(kernel_every)
+    rec = ModuleRecorder(method, eta, beta, steps, numbers_per_step=series * trials)
     with torch.no_grad():
+        H0 = ntk_gram(model, X) if kernel_every else None
+        grad = _ClosedFormGradient(model, X, y)
+        W0 = W.detach().clone()
+        w, w_prev = W0.clone(), W0.clone()        # W(k) and W(k-1); W(-1) = W(0)
+        scratch = torch.empty_like(w)
+        G = torch.empty_like(w)
+        G_prev = torch.empty_like(w) if method == "nesterov" else None
         for k in range(steps + 1):
-            loss, G = _loss_and_gradient(model, X, y)
+            loss = grad(w, out=G)
             gnorm = torch.linalg.vector_norm(G, dim=(-2, -1))
+            torch.sub(w, W0, out=scratch)
+            distance = torch.linalg.vector_norm(scratch, dim=-1).amax(-1)
             extra = {}
             if kernel_every:
                 if k % kernel_every == 0 or k == steps:
-                    drift, low = _kernel_drift(ntk_gram(model, X), H0)
+                    drift, low = _kernel_drift(_gram(w, X, model.output_scale), H0)
                 else:
                     drift = low = torch.full_like(gnorm, float("nan"))
                 extra = {"kernel_drift": drift, "kernel_min_eig": low}
-            stop = rec.record(losses=loss, grad_norms=gnorm, distances=_max_distance(W, W0),
-                              **extra)
+            stop = rec.record(losses=loss, grad_norms=gnorm, distances=distance, **extra)
             if stop or k == steps:
                 break
-            W_next = liu_step(method, W.detach(), W_prev, G, G_prev, eta=eta, beta=beta)
-            W_prev, G_prev = W.detach().clone(), G
-            W.copy_(W_next)
+            _liu_step_(method, w, w_prev, G, G_prev if k > 0 else None, eta=eta, beta=beta,
+                       scratch=scratch)
+            w, w_prev = w_prev, w                 # w_prev held W(k+1)
+            if G_prev is not None:
+                G, G_prev = G_prev, G
+        W.copy_(w)
     return rec.trajectory()
 
 
-def _loss_and_gradient(model: TwoLayerReLU, X, y):
-    r"""The loss :math:`\tfrac12\|r\|^2` and its gradient in W, in closed form (eq. (16);
-    :func:`train_two_layer`): shapes ``(...)`` and the shape of ``model.W``."""
-    W, a, c = model.W.detach(), model.a, model.output_scale
-    R = torch.relu(W @ X.T)                                           # (..., m, n)
-    r = (a.unsqueeze(-2) @ R).squeeze(-2) * c - y                     # (..., n)
-    G = (torch.sign(R) @ (r.unsqueeze(-1) * X)) * (a.unsqueeze(-1) * c)
-    return 0.5 * (r ** 2).sum(-1), G
+class _ClosedFormGradient:
+    r"""The loss :math:`\tfrac12\|r\|^2` and its gradient in W in closed form (Liu et al.
+    2023, eq. (16); :func:`train_two_layer`), for the fixed ``X``, ``y`` and output weights of
+    ``model`` at any weights ``w`` of ``model.W``'s shape:
+
+    .. math::
+        R = \sigma(w X^\top),\quad r = c_m\, a^\top R - y,\quad
+        \nabla_W \ell = \big(\mathbb 1\{R > 0\}\, \mathrm{diag}(r)\, X\big)
+        \odot (c_m a \mathbb 1^\top).
+
+    The (m, n) activations are computed into one array allocated once and overwritten in
+    place (relu, then the sign that is :math:`\mathbb 1\{R > 0\}`), not into three new
+    ones a step; the operations and their order are those of the formula, so the numbers are
+    those of the direct expression (tested)."""
+
+    def __init__(self, model: TwoLayerReLU, X: torch.Tensor, y: torch.Tensor):
+        W, a, c = model.W.detach(), model.a, model.output_scale
+        self.X, self.XT, self.y, self.c = X, X.T, y, c
+        self.a_row = a.unsqueeze(-2)                                   # (..., 1, m)
+        self.a_col = a.unsqueeze(-1) * c                               # (..., m, 1)
+        self.R = torch.empty((*W.shape[:-1], X.shape[0]), dtype=W.dtype, device=W.device)
+
+    def __call__(self, w: torch.Tensor, *, out: torch.Tensor) -> torch.Tensor:
+        R = torch.matmul(w, self.XT, out=self.R).relu_()              # (..., m, n)
+        r = (self.a_row @ R).squeeze(-2) * self.c - self.y            # (..., n)
+        torch.matmul(R.sign_(), r.unsqueeze(-1) * self.X, out=out).mul_(self.a_col)
+        return 0.5 * (r ** 2).sum(-1)
+
+
+def _liu_step_(method: str, w, w_prev, g, g_prev, *, eta: float, beta: float,
+               scratch) -> None:
+    r""":func:`momentum.optimizers.liu_step` written into ``w_prev``, which on return holds
+    :math:`W(k+1) = W(k) + \beta(W(k) - W(k-1)) - \eta g_k\,[-\,\beta\eta(g_k -
+    g_{k-1})]` (the bracket for Nesterov when ``g_prev`` is given): the same operations in the
+    same order, each in place or into ``scratch`` instead of a new array, so the numbers are
+    :func:`~momentum.optimizers.liu_step`'s (tested); for ``"gd"`` (``beta`` = 0) the
+    momentum term, which is zero, is skipped."""
+    if method == "gd":
+        torch.sub(w, torch.mul(g, eta, out=scratch), out=w_prev)
+        return
+    torch.sub(w, w_prev, out=w_prev).mul_(beta).add_(w)           # w + beta (w - w_prev)
+    w_prev.sub_(torch.mul(g, eta, out=scratch))                    # - eta g
+    if method == "nesterov" and g_prev is not None:
+        w_prev.sub_(torch.sub(g, g_prev, out=scratch).mul_(beta * eta))
+
+
+def _gram(W, X, scale: float) -> torch.Tensor:
+    r"""The closed form of :func:`ntk_gram` at weights ``W``:
+    :math:`c_m^2 (X X^\top) \odot (S^\top S)`, :math:`S = \mathbb 1\{W X^\top \ge 0\}`."""
+    S = (W @ X.T >= 0).to(W.dtype)                                    # (..., m, n)
+    return (X @ X.T) * (S.transpose(-1, -2) @ S) * scale ** 2
 
 
 def _max_distance(W, W0):
