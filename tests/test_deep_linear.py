@@ -4,6 +4,7 @@ autograd, the formulas of the theory block, a small case where GD with the presc
 converges at least as fast as an explicit bound, the exercise's checker, and bad input."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -244,6 +245,24 @@ def test_a_diverging_network_is_frozen_not_the_stack():
     eta = np.array([[0.5], [50.0]])
     traj = train_deep_linear(stack, X, Y, method="gd", eta=eta, steps=200)
     assert traj.meta["diverged"].tolist() == [False, True]
+    assert traj.iterations_to(1e-3)[1] == math.inf
+
+
+def test_a_frozen_network_whose_loss_overflows_does_not_end_the_stacks_record():
+    # depth 60: once frozen, the blown-up network coasts to a loss beyond float range; the
+    # other network's record must run to the end, as if it had been trained alone
+    X, Y = regression_problem(3, 3, 1, kappa=10.0, seed=0)
+    widths = [3] + [8] * 59 + [1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traj = train_deep_linear(DeepLinear(widths, seeds=[0, 1]), X, Y, method="nesterov",
+                                 eta=np.array([[1e-3], [1e8]]), beta=0.5, steps=200)
+    alone = train_deep_linear(DeepLinear(widths, seeds=0), X, Y, method="nesterov",
+                              eta=1e-3, beta=0.5, steps=200)
+    assert traj.meta["diverged"].tolist() == [False, True]
+    assert traj.losses.shape == (201, 2)
+    np.testing.assert_allclose(traj.losses[:, 0], alone.losses, rtol=1e-9, atol=1e-14)
+    assert traj.losses[-1, 1] == np.finfo(float).max     # the overflow, recorded as such
     assert traj.iterations_to(1e-3)[1] == math.inf
 
 

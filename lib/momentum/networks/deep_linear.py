@@ -400,8 +400,12 @@ def train_deep_linear(model, X, Y, *, method: str, eta, beta=0.0, steps: int,
     numbers, or arrays of shape ``(B, 1)`` for one tuning per network. With ``guard`` (the
     default) a network of a stack that blows up is frozen by
     :class:`~momentum.records.DivergenceGuard` instead of stopping the whole stack; which ones
-    did is in ``traj.meta["diverged"]`` (a bool array over the stack), and they never reach a
-    target, so ``traj.iterations_to`` reports ``inf`` for them.
+    did is in ``traj.meta["diverged"]`` (a bool array over the stack). A frozen network coasts
+    under momentum; where its loss then overflows to inf or nan it is recorded as the largest
+    finite float, so that one network's overflow does not end the record of the others (the
+    recorder stops a run at a non-finite loss). A network frozen before it reached a target
+    never reaches it (``traj.iterations_to`` reports ``inf``); one that reached it before it
+    blew up keeps that count, so read ``meta["diverged"]`` beside it.
 
     The model is left at the last iterate :math:`x_K`. Returns the
     :class:`~momentum.records.Trajectory` (``losses`` of shape ``(K+1,)`` or ``(K+1, B)``,
@@ -433,7 +437,12 @@ def train_deep_linear(model, X, Y, *, method: str, eta, beta=0.0, steps: int,
 
     def loss(w):
         last["x"] = w                   # the recorder evaluates the loss at x_k: keep the last
-        return (0.5 * (residual(w) ** 2).sum((-2, -1))).cpu().numpy()
+        value = (0.5 * (residual(w) ** 2).sum((-2, -1))).cpu().numpy()
+        frozen = getattr(g, "diverged", None) if isinstance(g, DivergenceGuard) else None
+        if frozen is not None:          # a frozen network's overflow: the largest float
+            bad = frozen.cpu().numpy() & ~np.isfinite(value)
+            value = np.where(bad, np.finfo(value.dtype).max, value)
+        return value
 
     g = DivergenceGuard(grad) if guard and model.batched else grad
     w0 = _flat(model.weights)
