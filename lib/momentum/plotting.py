@@ -292,7 +292,7 @@ DEEP_RELU_STYLES = {"gd": (COLORS["gd"], "-"), "classical": (COLORS["nesterov"],
 
 
 def loss_panels(grid: dict, depths: Sequence[int], width: int, title: Callable, *,
-                names: dict, ylim=None, figsize=(COLUMN_WIDTH_IN, 3.3)):
+                names: dict, ylim=None, figsize=(COLUMN_WIDTH_IN, 3.6)):
     r"""Chapter 3's loss figure: one panel per depth at penultimate width ``width``, the relative
     loss :math:`f(x_k, u_k)/f(x_0, u_0)` of the three runs of ``grid[depth, width]`` (a grid of
     :func:`momentum.networks.deep_relu_grid.train_grid`) as :func:`bands` (geometric mean over
