@@ -160,3 +160,15 @@ def test_table_refuses_bad_input_by_name(kwargs, name):
     args = {"frame": pd.DataFrame({"a": ["1"]}), "caption": "C.", "label": "tab-x"} | kwargs
     with pytest.raises(ValueError, match=name):
         display.table(**args)
+
+
+def test_table_escapes_a_pipe_so_rows_keep_their_cells():
+    from markdown_it import MarkdownIt
+
+    frame = pd.DataFrame({"|z|": ["|a| = 1", "2"], "b": ["3", "4"]})
+    t = display.table(frame, "Moduli.", "tab-ch9-pipe")
+    body = t.myst.split("\n\n", 1)[1].rsplit(":::", 1)[0]
+    html = MarkdownIt("commonmark").enable("table").render(body)
+    rows = html.split("<tr>")[1:]
+    assert len(rows) == 3 and all(r.count("<td") + r.count("<th") == 2 for r in rows), html
+    assert "|a| = 1" in html and "|z|" in html

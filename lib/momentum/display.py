@@ -252,7 +252,8 @@ def table(frame, caption: str, label: str) -> Table:
         frame = frame.reset_index()
     numeric = [frame[c].astype(str).str.match(r"[-+<\d]").all() for c in frame]
     rows = [list(frame.columns), ["---:" if v else ":---" for v in numeric]]
-    body = "\n".join("| " + " | ".join(map(str, r)) + " |"
+    # a "|" in a header or cell would end the cell in the MyST table: escape it
+    body = "\n".join("| " + " | ".join(str(v).replace("|", "\\|") for v in r) + " |"
                      for r in rows + frame.astype(str).values.tolist())
     html = frame.to_html(index=False, border=0).replace(
         ">", f">\n<caption>{escape(caption)}</caption>", 1)
